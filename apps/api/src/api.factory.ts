@@ -1,0 +1,50 @@
+import { INestApplication, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
+import { Clock } from '@kura/common';
+import type { KuraConfig } from '@kura/config';
+import { migrate } from '@kura/database';
+import type { Infrastructure } from '@kura/embedded';
+import { AppModule } from './app.module';
+import { ProblemFilter } from './http/problem.filter';
+import { requestIdMiddleware } from './http/request-id';
+import { validationPipe } from './http/validation';
+
+export const API_PREFIX = 'api/v1';
+
+/** Builds the HTTP application (not yet listening). Used by main.ts and by every e2e test. */
+export async function createApi(
+  config: KuraConfig,
+  infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
+  logger: LoggerService,
+  clock = new Clock(),
+): Promise<INestApplication> {
+  await migrate(infra.databaseUrl);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, infra, clock), new ExpressAdapter(), {
+    logger,
+    bufferLogs: false,
+    abortOnError: false,
+    forceCloseConnections: true,
+  });
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+  app.useBodyParser('json', { limit: '1mb' });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalPipes(validationPipe());
+
+  const openapi = new DocumentBuilder()
+    .setTitle('Kura')
+    .setDescription('Secure document and records management. Errors are application/problem+json (RFC 9457).')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
+    jsonDocumentUrl: 'api/docs-json',
+    useGlobalPrefix: false,
+  });
+  await app.init();
+  return app;
+}

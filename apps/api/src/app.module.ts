@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Clock } from '@kura/common';
+import { ConfigModule, KuraConfig } from '@kura/config';
+import { DatabaseModule } from '@kura/database';
+import type { Infrastructure } from '@kura/embedded';
+import { StorageModule } from '@kura/storage';
+import { HealthController } from './health/health.controller';
+
+@Module({})
+export class AppModule {
+  static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3)],
+      controllers: [HealthController],
+      providers: [{ provide: Clock, useValue: clock }],
+      exports: [Clock],
+      global: true,
+    };
+  }
+}

@@ -1,0 +1,145 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError, ErrorCode, requestContext } from '@kura/common';
+
+const STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.Validation]: 400,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.PasswordChangeRequired]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.NotAcceptable]: 406,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.Gone]: 410,
+  [ErrorCode.PreconditionFailed]: 412,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.Locked]: 423,
+  [ErrorCode.PreconditionRequired]: 428,
+  [ErrorCode.TooManyRequests]: 429,
+  [ErrorCode.IntegrityFailed]: 500,
+  [ErrorCode.Unavailable]: 503,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  423: 'Locked',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'bad-request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+export function problemType(code: string): string {
+  return `urn:kura:problem:${code}`;
+}
+
+/** RFC 9457: every error leaves as application/problem+json, never a stack trace. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const problem = this.toProblem(exception);
+    problem.instance = req.originalUrl?.split('?')[0];
+    const requestId = requestContext.current()?.requestId;
+    if (requestId) problem.requestId = requestId;
+
+    if (res.headersSent) {
+      // A streamed response already started: a second response would corrupt it. Cut the socket.
+      this.logger.error({ msg: 'error after response started', status: problem.status, type: problem.type });
+      res.destroy();
+      return;
+    }
+    if (problem.status >= 500) {
+      const name = exception instanceof Error ? exception.name : typeof exception;
+      const message = exception instanceof DomainError ? exception.detail : exception instanceof Error ? exception.message : '';
+      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300) });
+    }
+    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof DomainError) {
+      const status = STATUS[exception.code] ?? 500;
+      return {
+        type: problemType(exception.code),
+        title: TITLES[status] ?? 'Error',
+        status,
+        detail: status >= 500 && exception.code !== ErrorCode.Unavailable ? 'The server could not complete the request.' : exception.detail,
+        ...exception.extensions,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return {
+        type: problemType(HTTP_CODES[status] ?? `http-${status}`),
+        title: TITLES[status] ?? 'Error',
+        status,
+        detail: status === 404 ? 'No such route or resource.' : safeHttpDetail(exception),
+      };
+    }
+    // body-parser and other middleware errors carry a status and a `type`.
+    const mw = exception as { status?: number; statusCode?: number; type?: string } | null;
+    const mwStatus = mw?.status ?? mw?.statusCode;
+    if (typeof mwStatus === 'number' && mwStatus >= 400 && mwStatus < 500) {
+      const detail =
+        mw?.type === 'entity.parse.failed'
+          ? 'The request body is not valid JSON.'
+          : mw?.type === 'entity.too.large'
+            ? 'The request body is too large.'
+            : 'The request could not be processed.';
+      return { type: problemType(HTTP_CODES[mwStatus] ?? `http-${mwStatus}`), title: TITLES[mwStatus] ?? 'Error', status: mwStatus, detail };
+    }
+    return {
+      type: problemType('internal'),
+      title: TITLES[HttpStatus.INTERNAL_SERVER_ERROR],
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      detail: 'The server could not complete the request.',
+    };
+  }
+}
+
+function safeHttpDetail(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return exception.message;
+}

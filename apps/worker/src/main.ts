@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { JsonLogger, onShutdownSignal } from '@kura/common';
+import { ConfigError, loadConfig } from '@kura/config';
+import { startInfrastructure } from '@kura/embedded';
+import { createWorker } from './worker.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = new JsonLogger(config.logLevel);
+  const infra = await startInfrastructure(config, logger);
+  const worker = await createWorker(config, infra, logger).catch(async (err: unknown) => {
+    await infra.stop();
+    throw err;
+  });
+  logger.log({ msg: 'worker started' }, 'Worker');
+  onShutdownSignal(logger, config.shutdownTimeoutMs, async () => {
+    await worker.close();
+    await infra.stop();
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? 'Configuration error' : 'Worker failed to start'}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+import { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Clock } from '@kura/common';
+import type { KuraConfig } from '@kura/config';
+import { migrate } from '@kura/database';
+import type { Infrastructure } from '@kura/embedded';
+import { WorkerModule } from './worker.module';
+
+/** Builds the worker (an application context, no HTTP) and starts its scheduler. */
+export async function createWorker(
+  config: KuraConfig,
+  infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
+  logger: LoggerService,
+  clock = new Clock(),
+): Promise<INestApplicationContext> {
+  await migrate(infra.databaseUrl);
+  const worker = await NestFactory.createApplicationContext(WorkerModule.register(config, infra, clock), { logger, abortOnError: false });
+  await worker.init();
+  return worker;
+}

