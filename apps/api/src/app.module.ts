@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
@@ -11,7 +12,7 @@ export class AppModule {
   static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3)],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule],
       controllers: [HealthController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],

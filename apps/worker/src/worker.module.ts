@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
@@ -12,7 +13,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3)],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule],
       providers: [{ provide: Clock, useValue: clock }, Scheduler],
       exports: [Clock, Scheduler],
     };

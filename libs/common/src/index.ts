@@ -4,3 +4,4 @@ export * from './request-context';
 export * from './json-logger';
 export * from './shutdown';
 export * from './classification';
+export * from './canonical-json';
