@@ -1,1 +1,2 @@
 export * from './public.decorator';
+export * from './policy.decorator';

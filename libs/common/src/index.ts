@@ -5,3 +5,4 @@ export * from './json-logger';
 export * from './shutdown';
 export * from './classification';
 export * from './canonical-json';
+export * from './fonts';
