@@ -34,10 +34,6 @@ async function encrypt(p: ChunkParams, plain: Buffer): Promise<{ sealed: Buffer;
   return { sealed, sha256: enc.sha256, size: enc.plaintextSize };
 }
 
-function decrypt(p: ChunkParams, sealed: Buffer): Promise<Buffer> {
-  return collect(pieces(sealed), new DecryptStream(p));
-}
-
 function sealedChunks(sealed: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let at = 0; at < sealed.length; at += SEALED) out.push(sealed.subarray(at, at + SEALED));
