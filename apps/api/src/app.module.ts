@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
+import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
+import { DocumentsModule } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
 import { HealthController } from './health/health.controller';
@@ -12,7 +14,7 @@ export class AppModule {
   static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
       controllers: [HealthController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],

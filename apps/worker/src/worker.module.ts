@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
+import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
+import { DocumentsModule } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
 import { Scheduler } from './scheduler';
@@ -13,7 +15,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
       providers: [{ provide: Clock, useValue: clock }, Scheduler],
       exports: [Clock, Scheduler],
     };

@@ -153,6 +153,22 @@ describe(DecryptStream.name, () => {
     await expectIntegrityFailure(sealed, { ...p, key: randomBytes(32) });
   });
 
+  it('withholds the last chunk when the plaintext does not hash to the recorded SHA-256', async () => {
+    const wrong = '0'.repeat(64);
+    const out: Buffer[] = [];
+    const run = pipeline(Readable.from(pieces(sealed)), new DecryptStream(p, wrong), new Writable({
+      write(chunk: Buffer, _e, cb) {
+        out.push(chunk);
+        cb();
+      },
+    }));
+    await expect(run).rejects.toBeInstanceOf(IntegrityError);
+    expect(Buffer.concat(out).length).toBeLessThan(plain.length);
+    const right = createHash('sha256').update(plain).digest('hex');
+    const ok = new DecryptStream(p, right);
+    await expect(collect(pieces(sealed), ok)).resolves.toEqual(plain);
+  });
+
   it('round-trips large streams with bounded buffering', async () => {
     const q = params({ chunkSize: 1024 * 1024 });
     const total = 24 * 1024 * 1024 + 123;

@@ -168,7 +168,11 @@ export class DecryptStream extends Transform {
   private bytes = 0;
   private digest?: string;
 
-  constructor(private readonly params: ChunkParams) {
+  /** `expectedSha256`: the final chunk is withheld unless the whole plaintext hashes to it. */
+  constructor(
+    private readonly params: ChunkParams,
+    private readonly expectedSha256?: string,
+  ) {
     super();
     validate(params);
     this.version = uuidBytes(params.versionId);
@@ -204,7 +208,6 @@ export class DecryptStream extends Transform {
       const last = this.pending.take();
       if (last.length < TAG_BYTES) throw new IntegrityError(this.index);
       this.open(last, true);
-      this.digest = this.hash.digest('hex');
       done();
     } catch (err) {
       done(err as Error);
@@ -226,6 +229,10 @@ export class DecryptStream extends Transform {
     }
     this.hash.update(plain);
     this.bytes += plain.length;
+    if (final) {
+      this.digest = this.hash.digest('hex');
+      if (this.expectedSha256 !== undefined && this.digest !== this.expectedSha256) throw new IntegrityError(this.index);
+    }
     this.index++;
     this.push(plain);
   }

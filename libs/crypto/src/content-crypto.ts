@@ -31,9 +31,9 @@ export class ContentCrypto {
   }
 
   /** Throws KeyRingError when the wrapped key does not open (wrong version, erased, tampered). */
-  decryptVersion(versionId: string, record: VersionKeyRecord): DecryptStream {
+  decryptVersion(versionId: string, record: VersionKeyRecord, expectedSha256?: string): DecryptStream {
     const key = this.keys.unwrap({ kekId: record.kekId, wrapped: record.wrappedKey }, versionId);
-    return new DecryptStream({ key, noncePrefix: record.noncePrefix, versionId, chunkSize: record.chunkSize });
+    return new DecryptStream({ key, noncePrefix: record.noncePrefix, versionId, chunkSize: record.chunkSize }, expectedSha256);
   }
 
   /** Rotation: same data key, new KEK; content is not touched. */
