@@ -34,6 +34,8 @@ async function expectDomainError(p: Promise<unknown>, code: ErrorCode): Promise<
   return err as DomainError;
 }
 
+jest.setTimeout(120_000);
+
 describe(DocumentsService.name, () => {
   let t: TestApp;
   let docs: DocumentsService;
