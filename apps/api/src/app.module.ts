@@ -7,6 +7,8 @@ import { DatabaseModule } from '@kura/database';
 import { DocumentsModule } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
+import { DocumentsController } from './documents/documents.controller';
+import { InventoryController } from './documents/inventory.controller';
 import { HealthController } from './health/health.controller';
 
 @Module({})
@@ -15,7 +17,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
-      controllers: [HealthController],
+      controllers: [HealthController, DocumentsController, InventoryController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],
       global: true,
