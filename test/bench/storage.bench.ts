@@ -1,7 +1,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -175,6 +175,8 @@ async function seed(databaseUrl: string, count: number): Promise<void> {
 
 export async function runStorageBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-storage-'));
+  // PostgreSQL runs as its own user when we are root: it must be able to enter the directory.
+  await chmod(dir, 0o755);
   const logger = new JsonLogger('error');
   const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), logger, { persistent: false });
   const s3server = await startEmbeddedS3(path.join(dir, 'objects'), 'kura-bench', 'us-east-1');
