@@ -149,8 +149,8 @@ export class EncryptStream extends Transform {
     cipher.setAAD(aadFor(this.version, this.index, final));
     const body = cipher.update(plain);
     cipher.final();
-    this.push(body);
-    this.push(cipher.getAuthTag());
+    // One buffer per chunk: downstream regrouping (S3 parts) costs per buffer, not per byte.
+    this.push(Buffer.concat([body, cipher.getAuthTag()], body.length + TAG_BYTES));
     this.index++;
   }
 }
