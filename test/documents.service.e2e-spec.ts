@@ -110,6 +110,24 @@ describe(DocumentsService.name, () => {
     expect(failed).toEqual([expect.objectContaining({ outcome: 'failed', details: expect.objectContaining({ version: 1, chunk: 1 }) })]);
   });
 
+  it('refuses a download whose object is gone, and a restore from a tampered version, recording integrity.failed', async () => {
+    const view = await upload(alice, fields({ title: 'gone' }), randomBytes(3000));
+    const [row] = await sql<{ storage_key: string }>(t.databaseUrl, 'SELECT storage_key FROM document_versions WHERE document_id = $1', [view.id]);
+    const raw = await readObject(t.s3, row.storage_key);
+    await minio(t.s3).removeObject(t.s3.bucket, row.storage_key);
+    await expectDomainError(docs.download(alice, view.id), ErrorCode.IntegrityFailed);
+    raw[10] ^= 1;
+    await minio(t.s3).putObject(t.s3.bucket, row.storage_key, raw);
+    await docs.addVersion(alice, view.id, '"v1"', multipart([], { filename: 'v2.bin', content: randomBytes(10) }));
+    const before = await counts();
+    await expectDomainError(docs.restore(alice, view.id, 1, undefined), ErrorCode.IntegrityFailed);
+    expect(await counts()).toEqual(before);
+    const failed = await auditEvents(t.databaseUrl, "target_id = $1 AND action = 'integrity.failed'", [view.id]);
+    expect(failed).toHaveLength(2);
+    const downloads = await auditEvents(t.databaseUrl, "target_id = $1 AND action = 'document.download' AND outcome = 'allowed'", [view.id]);
+    expect(downloads).toHaveLength(0);
+  });
+
   it('garbage-collects the object when the metadata transaction fails', async () => {
     const before = await counts();
     const audit = t.app.get(AuditService);

@@ -372,10 +372,18 @@ export class DocumentsService {
       await this.recordDownload(actor, doc, number, true);
       return { ...base, body: Readable.from([stamped]), size: stamped.length, stamped: true };
     }
-    const decryptor = this.openDecryptor(version);
+    let decryptor: ReturnType<DocumentsService['openDecryptor']>;
+    let source: Readable;
+    try {
+      decryptor = this.openDecryptor(version);
+      source = await this.store.get(version.storageKey);
+    } catch (err) {
+      // A key that does not unwrap or an object that is gone: fixity has failed; say so, send nothing.
+      await this.integrityFailed(actor, id, number, err instanceof KeyRingError || err instanceof IntegrityError ? err : new IntegrityError(-1));
+      throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
+    }
     // Audited before the first byte leaves (issue 4).
     await this.recordDownload(actor, doc, number, false);
-    const source = await this.store.get(version.storageKey);
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     pipeline(source, decryptor, out, (err) => {
       if (err) void this.integrityFailed(actor, id, number, err);
@@ -474,13 +482,17 @@ export class DocumentsService {
     if (source.wrappedKey === null) throw new DomainError(ErrorCode.Gone, 'The content of this version has been destroyed.');
     // A new version needs its own key and version-bound chunks: re-encrypt, verifying as we read.
     let stored: StoredContent | undefined;
+    let readError: unknown;
     try {
       const decryptor = this.openDecryptor(source);
       const raw = await this.store.get(source.storageKey);
       const plain = new PassThrough();
-      pipeline(raw, decryptor, plain, () => undefined);
+      pipeline(raw, decryptor, plain, (e) => {
+        if (e) readError = e;
+      });
       stored = await this.storeContent(id, { stream: plain, filename: source.originalFilename, declaredType: source.mediaType });
-    } catch (err) {
+    } catch (caught) {
+      const err = readError ?? caught;
       if (err instanceof IntegrityError || err instanceof KeyRingError) {
         await this.integrityFailed(actor, id, number, err);
         throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
