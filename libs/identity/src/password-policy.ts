@@ -38,7 +38,11 @@ export class PasswordPolicy {
     if (length < MIN_PASSWORD_LENGTH) problems.push(`must be at least ${MIN_PASSWORD_LENGTH} characters long`);
     if (length > MAX_PASSWORD_LENGTH) problems.push(`must be at most ${MAX_PASSWORD_LENGTH} characters long`);
     const lowered = password.trim().toLowerCase();
-    if (loadCommonPasswords().has(lowered)) problems.push('is in the list of commonly used passwords');
+    const common = loadCommonPasswords();
+    // "Password2026!" is "password" with a year and a symbol: guessing tools try those first.
+    const core = lowered.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+    if (common.has(lowered)) problems.push('is in the list of commonly used passwords');
+    else if (core.length >= 4 && core !== lowered && common.has(core)) problems.push('is a commonly used password with digits or symbols added');
     if (username && lowered === username.trim().toLowerCase()) problems.push('must not be the same as the username');
     return problems;
   }
