@@ -5,6 +5,9 @@ import { canonicalJson } from '@kura/common';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin } from './support/auth';
 
+// The e2e project's testTimeout is not applied when files are run by path; scrypt logins on a shared machine need more than 5 s.
+jest.setTimeout(60_000);
+
 describe('Access review (e2e)', () => {
   let t: TestApp;
   let db: DataSource;

@@ -2,6 +2,9 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/app';
 
+// The e2e project's testTimeout is not applied when files are run by path; scrypt logins on a shared machine need more than 5 s.
+jest.setTimeout(60_000);
+
 describe('First administrator (e2e)', () => {
   const apps: TestApp[] = [];
   afterAll(async () => {

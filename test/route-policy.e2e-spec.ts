@@ -6,6 +6,9 @@ import { IS_AUTHENTICATED_ONLY, IS_PUBLIC, POLICY, PolicyRequirement } from '@ku
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin } from './support/auth';
 
+// The e2e project's testTimeout is not applied when files are run by path; scrypt logins on a shared machine need more than 5 s.
+jest.setTimeout(60_000);
+
 interface Route {
   method: string;
   path: string;

@@ -92,6 +92,9 @@ export class UsersService {
   }
 
   async update(actor: Actor, id: string, dto: UpdateUserDto): Promise<UserView> {
+    if (dto.active === false) {
+      throw DomainError.validation('Deactivate a user with POST /users/:id/deactivate.', [{ field: 'active', messages: ['active may only be set to true here'] }]);
+    }
     const existing = await this.users.findById(id);
     if (!existing) throw DomainError.notFound('user');
     if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, existing.username);
@@ -115,7 +118,6 @@ export class UsersService {
         if (differs) changes[field] = { old: shown(field, a), new: shown(field, b) };
       }
       const reactivate = dto.active === true && !user.active;
-      if (dto.active === false) throw DomainError.validation('Deactivate a user with POST /users/:id/deactivate.', [{ field: 'active', messages: ['active may only be set to true here'] }]);
       if (reactivate) changes.active = { old: false, new: true };
       if (changes.roles && before.roles.includes(Role.Admin) && !after.roles.includes(Role.Admin) && user.active) {
         await this.assertNotLastAdmin(manager, user.id);
