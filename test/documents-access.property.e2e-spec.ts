@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { AbilitySource, abilityToSql, DOCUMENT_SQL_FIELDS, documentSubject, DocumentsRepository, DocumentEntity } from '@kura/documents';
+import { AbilityFactory } from '@kura/access';
+import { abilityToSql, DOCUMENT_SQL_FIELDS, documentSubject, DocumentsRepository, DocumentEntity } from '@kura/documents';
 import { Designation, Role, type Actor } from '@kura/identity';
 import { startTestApp, TestApp } from './support/app';
 
@@ -73,13 +74,13 @@ describe('document access: SQL list filter equals ability.can', () => {
     ['reclassify', 300],
     ['downgrade', 300],
   ] as const)('holds for action %s over %i generated users × 300 documents', async (action, runs) => {
-    const abilities = t.app.get(AbilitySource);
+    const abilities = t.app.get(AbilityFactory);
     const repo = t.app.get(DocumentsRepository);
     let nonTrivial = 0;
     await fc.assert(
       fc.asyncProperty(actorArb, async (a) => {
         const actor: Actor = { ...a, username: 'prop', sessionId: 'prop' };
-        const ability = abilities.createForActor(actor);
+        const ability = abilities.forActor(actor);
         const access = abilityToSql(ability, action, 'Document', DOCUMENT_SQL_FIELDS);
         const rows = (await repo.dataSource.query(`SELECT d.id FROM documents d WHERE ${access.sql}`, access.params)) as Array<{ id: string }>;
         const fromSql = rows.map((r) => r.id).sort();
@@ -94,11 +95,11 @@ describe('document access: SQL list filter equals ability.can', () => {
   });
 
   it('the list path (repository, paging, count) agrees with ability.can', async () => {
-    const abilities = t.app.get(AbilitySource);
+    const abilities = t.app.get(AbilityFactory);
     const repo = t.app.get(DocumentsRepository);
     await fc.assert(
       fc.asyncProperty(actorArb, async (a) => {
-        const ability = abilities.createForActor({ ...a, username: 'prop', sessionId: 'prop' });
+        const ability = abilities.forActor({ ...a, username: 'prop', sessionId: 'prop' });
         const { rows, total } = await repo.list(abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS), {}, 1, 1000);
         const expected = docs.filter((d) => ability.can('read', documentSubject(d))).map((d) => d.id).sort();
         expect(total).toBe(expected.length);

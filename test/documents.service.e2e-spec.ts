@@ -281,7 +281,8 @@ describe(DocumentsService.name, () => {
       await docs.update(alice, view.id, { classification: 2 });
       await expectDomainError(docs.update(alice, view.id, { classification: 1 }), ErrorCode.Forbidden);
       await expectDomainError(docs.update(alice, view.id, { classification: 3 }), ErrorCode.Forbidden); // above her clearance
-      await expectDomainError(docs.update(officer, view.id, { title: 'officer edit' }), ErrorCode.Forbidden);
+      await expectDomainError(docs.update(actor({ roles: [Role.Auditor] }), view.id, { title: 'auditor edit' }), ErrorCode.Forbidden);
+      await docs.update(officer, view.id, { title: 'officer edit' });
       const down = await docs.update(officer, view.id, { classification: 0 });
       expect(down.document.classification).toBe('PUBLIC');
       const events = (await auditEvents(t.databaseUrl, "target_id = $1 AND action IN ('document.update', 'document.reclassify')", [view.id])).map((e) => [e.action, e.outcome, e.details.from ?? null, e.details.to ?? null]);
@@ -291,6 +292,7 @@ describe(DocumentsService.name, () => {
         ['document.reclassify', 'denied', 'CONFIDENTIAL', 'INTERNAL'],
         ['document.reclassify', 'denied', 'CONFIDENTIAL', 'SECRET'],
         ['document.update', 'denied', null, null],
+        ['document.update', 'allowed', null, null],
         ['document.reclassify', 'allowed', 'CONFIDENTIAL', 'PUBLIC'],
       ]);
     });

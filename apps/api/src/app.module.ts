@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccessModule } from '@kura/access';
 import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
@@ -10,13 +11,23 @@ import { StorageModule } from '@kura/storage';
 import { DocumentsController } from './documents/documents.controller';
 import { InventoryController } from './documents/inventory.controller';
 import { HealthController } from './health/health.controller';
+import { IdentityApiModule } from './identity/identity-api.module';
 
 @Module({})
 export class AppModule {
   static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(infra.databaseUrl),
+        StorageModule.forRoot(infra.s3),
+        AuditModule,
+        AccessModule,
+        IdentityApiModule,
+        CryptoModule,
+        DocumentsModule,
+      ],
       controllers: [HealthController, DocumentsController, InventoryController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AbilitySource } from './access/ability-source';
-import { InterimAbilitySource } from './access/interim-ability';
+import { AbilityFactory } from '@kura/access';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
@@ -9,10 +8,14 @@ import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 import { KeyRotationService } from './key-rotation.service';
 
-/** Needs the global Config, Database, Storage, Audit and Crypto modules. */
+/**
+ * Needs the global Config, Database, Storage, Audit and Crypto modules. AbilityFactory (the
+ * one policy, libs/access) is stateless: provided here too so the worker and CLI can use
+ * this module without the HTTP guards.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity])],
-  providers: [DocumentsRepository, DocumentsService, KeyRotationService, PdfStamper, { provide: AbilitySource, useClass: InterimAbilitySource }],
+  providers: [DocumentsRepository, DocumentsService, KeyRotationService, PdfStamper, AbilityFactory],
   exports: [DocumentsRepository, DocumentsService, KeyRotationService],
 })
 export class DocumentsModule {}

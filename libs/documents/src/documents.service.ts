@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
-import type { AnyAbility } from '@casl/ability';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { AbilityFactory, type Action, type AppAbility } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, DomainError, ErrorCode, FieldError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
 import type { Actor } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
-import { AbilitySource } from './access/ability-source';
 import { abilityToSql } from './access/casl-sql';
 import { DOCUMENT_SQL_FIELDS, documentSubject } from './access/document-subject';
 import { HeadSniffer } from './content/head-sniffer';
@@ -106,7 +105,7 @@ export class DocumentsService {
     private readonly store: ObjectStore,
     private readonly crypto: ContentCrypto,
     private readonly audit: AuditService,
-    private readonly abilities: AbilitySource,
+    private readonly abilities: AbilityFactory,
     private readonly stamper: PdfStamper,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
@@ -115,7 +114,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- create
 
   async create(actor: Actor, upload: MultipartBody): Promise<DocumentView> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const documentId = randomUUID();
     let stored: StoredContent | undefined;
     let fields: Fields;
@@ -176,7 +175,7 @@ export class DocumentsService {
     return validateFields(CreateDocumentDto, fields, CREATE_FIELDS, ['tags']);
   }
 
-  private async authorizeCreate(actor: Actor, ability: AnyAbility, documentId: string, dto: CreateDocumentDto): Promise<void> {
+  private async authorizeCreate(actor: Actor, ability: AppAbility, documentId: string, dto: CreateDocumentDto): Promise<void> {
     const candidate = documentSubject({
       id: documentId,
       ownerId: actor.id,
@@ -265,7 +264,7 @@ export class DocumentsService {
    * hides it — e.g. `specific` for non-handlers) → the same 404 either way; visible but the
    * action is not allowed → 403. Every refusal is audited.
    */
-  private async authorize(actor: Actor, ability: AnyAbility, id: string, action: string, auditAction: string): Promise<DocumentEntity> {
+  private async authorize(actor: Actor, ability: AppAbility, id: string, action: Action, auditAction: string): Promise<DocumentEntity> {
     const doc = await this.repo.findById(id);
     if (!doc || !ability.can('read', documentSubject(doc))) {
       await this.audit.record({ actor, action: auditAction, targetType: 'Document', targetId: id, outcome: doc ? 'denied' : 'failed', details: { reason: doc ? 'not-visible' : 'not-found' } });
@@ -287,7 +286,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- read
 
   async get(actor: Actor, id: string): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'read', 'document.read');
     const current = await this.currentOf(doc);
     await this.repo.transaction(async (m) => {
@@ -298,7 +297,7 @@ export class DocumentsService {
   }
 
   async list(actor: Actor, query: ListDocumentsQuery): Promise<DocumentPage> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 20;
     const filter: DocumentListFilter = {
@@ -318,7 +317,7 @@ export class DocumentsService {
   }
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     await this.authorize(actor, ability, id, 'read', 'document.read');
     const versions = await this.repo.listVersions(id);
     await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions' } });
@@ -326,10 +325,11 @@ export class DocumentsService {
   }
 
   async accessHistory(actor: Actor, id: string): Promise<{ items: Array<Omit<AccessHistoryRow, 'at'> & { at: string }> }> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'read', 'document.history');
-    // Its owner, and whoever the policy lets read audit events (records officers, auditors).
-    if (doc.ownerId !== actor.id && !ability.can('read', 'AuditEvent')) {
+    // Its owner, and those the policy lets oversee the asset register or the audit trail
+    // (records officers and auditors hold `read Inventory`; auditors also `read AuditEvent`).
+    if (doc.ownerId !== actor.id && !ability.can('read', 'AuditEvent') && !ability.can('read', 'Inventory')) {
       await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'denied', details: { reason: 'may-not-read-history' } });
       throw new DomainError(ErrorCode.Forbidden, 'Only the owner, records officers and auditors may read this history.');
     }
@@ -341,7 +341,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- content
 
   async download(actor: Actor, id: string, versionNumber?: number): Promise<ContentDownload> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'read_content', 'document.download');
     const number = versionNumber ?? doc.currentVersion;
     const version = await this.repo.findVersion(id, number);
@@ -441,7 +441,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- versions
 
   async addVersion(actor: Actor, id: string, ifMatch: string | undefined, upload: MultipartBody): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     if (!ifMatch) throw new DomainError(ErrorCode.PreconditionRequired, 'Send If-Match with the ETag of the version you are replacing.');
     const doc = await this.authorize(actor, ability, id, 'version', 'document.version');
     this.assertWritable(doc);
@@ -473,7 +473,7 @@ export class DocumentsService {
   }
 
   async restore(actor: Actor, id: string, number: number, ifMatch: string | undefined): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'version', 'document.restore');
     this.assertWritable(doc);
     if (ifMatch && !ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
@@ -529,7 +529,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- metadata
 
   async update(actor: Actor, id: string, dto: UpdateDocumentDto): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const changes = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
     if (changes.length === 0) throw DomainError.validation('Nothing to change.');
     const before = await this.authorize(actor, ability, id, 'read', 'document.update');
@@ -584,7 +584,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- inventory
 
   async inventory(actor: Actor, query: InventoryQuery): Promise<InventoryItem[]> {
-    const ability = this.abilities.createForActor(actor);
+    const ability = this.abilities.forActor(actor);
     const format = query.format ?? 'json';
     if (!ability.can('read', 'Inventory')) {
       await this.audit.record({ actor, action: 'report.inventory', targetType: 'Inventory', outcome: 'denied', details: { format } });

@@ -5,7 +5,6 @@ export * from './documents.repository';
 export * from './documents.service';
 export * from './documents.module';
 export * from './key-rotation.service';
-export * from './access/ability-source';
 export * from './access/casl-sql';
 export * from './access/document-subject';
 export * from './content/multipart-reader';

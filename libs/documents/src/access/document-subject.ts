@@ -1,21 +1,15 @@
 import { subject } from '@casl/ability';
+import type { DocumentSubject as PolicyDocumentSubject } from '@kura/access';
 import type { DocumentEntity } from '../document.entity';
 import type { FieldMapping } from './casl-sql';
 
-/** The attributes access rules may test, as CASL sees a document. */
-export interface DocumentSubject {
-  id: string;
-  ownerId: string;
-  classification: number;
-  department: string;
-  personalData: string;
-  kind: string;
-  status: string;
-  tags: string[];
-  seriesId: string | null;
-}
+type SubjectFields = Pick<DocumentEntity, 'id' | 'ownerId' | 'classification' | 'department' | 'personalData' | 'kind' | 'status' | 'tags' | 'seriesId'>;
 
-export function documentSubject(doc: Pick<DocumentEntity, keyof DocumentSubject>) {
+/**
+ * A document as the access policy (libs/access) sees it: the fields its rules read, plus
+ * the other attributes a future rule could use — every one of them also mapped to SQL below.
+ */
+export function documentSubject(doc: SubjectFields): PolicyDocumentSubject {
   return subject('Document', {
     id: doc.id,
     ownerId: doc.ownerId,
@@ -26,11 +20,11 @@ export function documentSubject(doc: Pick<DocumentEntity, keyof DocumentSubject>
     status: doc.status,
     tags: doc.tags,
     seriesId: doc.seriesId,
-  } satisfies DocumentSubject);
+  });
 }
 
 /** The same attributes as SQL columns of `documents d`: the only fields a list filter may use. */
-export const DOCUMENT_SQL_FIELDS: Record<keyof DocumentSubject, FieldMapping> = {
+export const DOCUMENT_SQL_FIELDS: Record<keyof SubjectFields, FieldMapping> = {
   id: { column: 'd.id' },
   ownerId: { column: 'd.owner_id' },
   classification: { column: 'd.classification' },
