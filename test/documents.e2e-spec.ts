@@ -2,13 +2,19 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startTestApp, TestApp } from './support/app';
 import { auditEvents, minio, objectKeys, readObject, sql } from './support/documents';
-import { TestUser, userWithToken } from './support/document-users';
+import { createUser, loginAdmin, TestUser } from './support/auth';
 import { multipartBuffer } from './support/multipart';
 
 jest.setTimeout(120_000);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const auth = (u: TestUser) => ({ Authorization: `Bearer ${u.token}` });
+/** supertest parser that keeps the body as raw bytes whatever the content type. */
+const binary = (r: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
+  const parts: Buffer[] = [];
+  r.on('data', (c: Buffer) => parts.push(c));
+  r.on('end', () => cb(null, Buffer.concat(parts)));
+};
 
 describe('Documents HTTP API', () => {
   let t: TestApp;
@@ -20,11 +26,12 @@ describe('Documents HTTP API', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ env: { MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) } });
-    alice = await userWithToken(t, { username: 'alice', roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['finance'] });
-    bob = await userWithToken(t, { username: 'bob', roles: ['staff'], clearance: 'SECRET', departments: ['sales'] });
-    officer = await userWithToken(t, { roles: ['records_officer'], clearance: 'SECRET', departments: [] });
-    auditor = await userWithToken(t, { roles: ['auditor'], clearance: 'SECRET', departments: [] });
-    handler = await userWithToken(t, { roles: ['staff'], clearance: 'SECRET', departments: ['hr'], designations: ['mynumber_handler'] });
+    const admin = await loginAdmin(t.http);
+    alice = await createUser(t.http, admin, { username: 'alice', roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['finance'] });
+    bob = await createUser(t.http, admin, { username: 'bob', roles: ['staff'], clearance: 'SECRET', departments: ['sales'] });
+    officer = await createUser(t.http, admin, { roles: ['records_officer'], clearance: 'SECRET', departments: [] });
+    auditor = await createUser(t.http, admin, { roles: ['auditor'], clearance: 'SECRET', departments: [] });
+    handler = await createUser(t.http, admin, { roles: ['staff'], clearance: 'SECRET', departments: ['hr'], designations: ['mynumber_handler'] });
   });
   afterAll(async () => {
     await t.close();
@@ -70,11 +77,7 @@ describe('Documents HTTP API', () => {
     });
 
     it('downloads the bytes with X-Classification and an RFC 6266 Content-Disposition', async () => {
-      const res = await request(t.http).get(`/api/v1/documents/${id}/content`).set(auth(alice)).buffer(true).parse((r, cb) => {
-        const parts: Buffer[] = [];
-        r.on('data', (c: Buffer) => parts.push(c));
-        r.on('end', () => cb(null, Buffer.concat(parts)));
-      }).expect(200);
+      const res = await request(t.http).get(`/api/v1/documents/${id}/content`).set(auth(alice)).buffer(true).parse(binary).expect(200);
       expect(sha(res.body as Buffer)).toBe(sha(plain));
       expect(res.headers['x-classification']).toBe('CONFIDENTIAL');
       expect(res.headers['content-disposition']).toBe(`attachment; filename="____.txt"; filename*=UTF-8''${encodeURIComponent('旅費規程.txt')}`);
@@ -106,8 +109,11 @@ describe('Documents HTTP API', () => {
       ]);
       const restored = await request(t.http).post(`/api/v1/documents/${doc.id}/versions/1/restore`).set(auth(alice)).expect(201);
       expect(restored.body).toMatchObject({ version: 3, sha256: sha(v1) });
-      const old = await request(t.http).get(`/api/v1/documents/${doc.id}/content?version=2`).set(auth(alice)).expect(200);
-      expect(sha(Buffer.from(old.text ?? old.body))).toBeDefined();
+      const old = await request(t.http).get(`/api/v1/documents/${doc.id}/content?version=2`).set(auth(alice)).buffer(true).parse(binary).expect(200);
+      expect(sha(old.body as Buffer)).toBe(sha(v2));
+      expect(old.headers['x-document-version']).toBe('2');
+      const current = await request(t.http).get(`/api/v1/documents/${doc.id}/content`).set(auth(alice)).buffer(true).parse(binary).expect(200);
+      expect(sha(current.body as Buffer)).toBe(sha(v1));
       await request(t.http).get(`/api/v1/documents/${doc.id}/content?version=99`).set(auth(alice)).expect(404);
       await request(t.http).get(`/api/v1/documents/${doc.id}/content?version=zero`).set(auth(alice)).expect(400);
     });
