@@ -32,7 +32,8 @@ export class Documents1764000300000 implements MigrationInterface {
       )`);
     // The list page: ABAC conditions on (department, classification, personal_data), newest first.
     await q.query(`CREATE INDEX ix_documents_created ON documents (created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX ix_documents_department_classification ON documents (department, classification)`);
+    await q.query(`CREATE INDEX ix_documents_department_classification ON documents (department, classification, personal_data)`);
+    await q.query(`CREATE INDEX ix_documents_classification ON documents (classification, personal_data)`);
     await q.query(`CREATE INDEX ix_documents_owner ON documents (owner_id)`);
     await q.query(`CREATE INDEX ix_documents_series ON documents (series_id) WHERE series_id IS NOT NULL`);
     await q.query(`CREATE INDEX ix_documents_tags ON documents USING gin (tags)`);

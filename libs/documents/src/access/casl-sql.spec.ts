@@ -28,7 +28,13 @@ describe('abilityToSql', () => {
     expect(out.sql).toMatch(/\$4/);
     expect(out.sql).not.toMatch(/\$1\b|\$2\b|\$3\b/);
     expect(out.sql).toContain('NOT');
-    expect(out.sql).toContain('d.personal_data IS NOT DISTINCT FROM');
+    expect(out.sql).toContain('d.personal_data = $');
+  });
+
+  it('uses NULL-safe forms on nullable columns and for null values', () => {
+    expect(sqlFor([{ action: 'read', subject: 'Document', conditions: { seriesId: { $ne: 'x' } } }]).sql).toBe('d.series_id IS DISTINCT FROM $1');
+    expect(sqlFor([{ action: 'read', subject: 'Document', conditions: { seriesId: null } }]).sql).toBe('d.series_id IS NULL');
+    expect(sqlFor([{ action: 'read', subject: 'Document', conditions: { classification: { $lte: 2 } } }]).sql).toBe('d.classification <= $1');
   });
 
   it('uses array semantics for tags', () => {

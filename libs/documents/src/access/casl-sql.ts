@@ -12,6 +12,11 @@ export interface FieldMapping {
   column: string;
   /** Array columns (text[]): Mongo semantics, `tags: 'x'` means "contains x". */
   array?: boolean;
+  /**
+   * The column can be NULL. NOT NULL columns compared with non-null values get plain
+   * operators (index-friendly, already two-valued); nullable ones get NULL-safe forms.
+   */
+  nullable?: boolean;
 }
 
 /** Thrown for a rule the translator cannot express: the list fails closed instead of leaking. */
@@ -90,6 +95,24 @@ function leaf(node: Ast, fields: Record<string, FieldMapping>, bind: (v: unknown
         throw new UntranslatableRuleError(`operator ${node.operator} on array field ${node.field}`);
     }
   }
+  if (!mapping.nullable && isPlain(value)) {
+    // Both sides are never NULL, so plain SQL comparisons are two-valued already.
+    switch (node.operator) {
+      case 'eq':
+        return `${col} = ${bind(value)}`;
+      case 'ne':
+        return `${col} <> ${bind(value)}`;
+      case 'in':
+        return `${col} = ANY(${bind(value)})`;
+      case 'nin':
+        return `NOT (${col} = ANY(${bind(value)}))`;
+      case 'lt':
+      case 'lte':
+      case 'gt':
+      case 'gte':
+        return `${col} ${COMPARISONS[node.operator]} ${bind(value)}`;
+    }
+  }
   switch (node.operator) {
     case 'eq':
       return value === null ? `${col} IS NULL` : `${col} IS NOT DISTINCT FROM ${bind(value)}`;
@@ -107,6 +130,12 @@ function leaf(node: Ast, fields: Record<string, FieldMapping>, bind: (v: unknown
     default:
       throw new UntranslatableRuleError(`operator ${node.operator} on ${node.field}`);
   }
+}
+
+/** A non-null scalar, or an array of non-null scalars. */
+function isPlain(value: unknown): boolean {
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  return Array.isArray(value) ? value.every(scalar) : scalar(value);
 }
 
 function asArray(value: unknown): unknown[] {

@@ -33,5 +33,5 @@ export const DOCUMENT_SQL_FIELDS: Record<keyof SubjectFields, FieldMapping> = {
   kind: { column: 'd.kind' },
   status: { column: 'd.status' },
   tags: { column: 'd.tags', array: true },
-  seriesId: { column: 'd.series_id' },
+  seriesId: { column: 'd.series_id', nullable: true },
 };
