@@ -10,6 +10,7 @@ import { DomainError, ErrorCode } from '@kura/common';
 import { KeyRing } from '@kura/crypto';
 import { DocumentsService, KeyRotationService } from '@kura/documents';
 import { Role, type Actor } from '@kura/identity';
+import { runKeysCommand } from '../apps/cli/src/keys.command';
 import { startTestApp, TestApp } from './support/app';
 import { actor, auditEvents, handler, minio, objectKeys, readObject, sql } from './support/documents';
 import { FieldList, multipart } from './support/multipart';
@@ -378,6 +379,25 @@ describe(DocumentsService.name, () => {
         ['key.rewrap', 'allowed'],
         ['key.retire', 'allowed'],
       ]);
+    });
+
+    it('is driven by `npm run cli -- keys …` (status, rotate, retire, usage)', async () => {
+      const lines: string[] = [];
+      const out = (l: string) => lines.push(l);
+      const ring = t.app.get(KeyRing);
+      const before = ring.activeKekId();
+      expect(await runKeysCommand(['status'], t.app, out)).toBe(0);
+      expect(JSON.parse(lines.pop() as string)).toMatchObject({ active: before, keks: expect.arrayContaining([expect.objectContaining({ id: before })]) });
+      expect(await runKeysCommand(['rotate', '--batch', '2'], t.app, out)).toBe(0);
+      const rotated = JSON.parse(lines.pop() as string) as { kekId: string; failed: number };
+      expect(rotated).toMatchObject({ failed: 0 });
+      expect(ring.activeKekId()).toBe(rotated.kekId);
+      expect(await runKeysCommand(['retire', before], t.app, out)).toBe(0);
+      expect(ring.kekIds()).not.toContain(before);
+      await expect(runKeysCommand(['rotate', '--batch', 'x'], t.app, out)).rejects.toThrow(/--batch/);
+      expect(await runKeysCommand(['frobnicate'], t.app, out)).toBe(2);
+      const events = await auditEvents(t.databaseUrl, "action = 'key.retire' AND outcome = 'allowed'");
+      expect(events.length).toBeGreaterThan(0);
     });
   });
 });

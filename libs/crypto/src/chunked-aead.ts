@@ -67,7 +67,7 @@ export function encryptedSize(size: number, chunkSize: number): number {
  * whatever the stream length.
  */
 class ChunkBuffer {
-  private readonly buf: Buffer;
+  private buf: Buffer;
   filled = 0;
   constructor(readonly capacity: number) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -82,8 +82,10 @@ class ChunkBuffer {
     this.filled += take;
     return take;
   }
+  /** Hands the filled bytes over without copying; the next chunk gets a fresh buffer. */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.filled));
+    const out = this.buf.subarray(0, this.filled);
+    this.buf = Buffer.allocUnsafe(this.capacity);
     this.filled = 0;
     return out;
   }
