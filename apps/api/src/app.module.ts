@@ -5,7 +5,9 @@ import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
+import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
+import { KeysController } from './keys/keys.controller';
 
 @Module({})
 export class AppModule {
@@ -13,7 +15,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule],
-      controllers: [HealthController],
+      controllers: [HealthController, KeysController, AuditController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],
       global: true,

@@ -1,8 +1,9 @@
 import type { MigrationInterface } from 'typeorm';
 import { AuditTrail1764000000000 } from './1764000000000-audit-trail';
+import { AuditAppendOnly1764000200000 } from './1764000200000-audit-append-only';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
  * `synchronize`); each capability's tables are created by the migration that introduced it.
  */
-export const MIGRATIONS: Array<new () => MigrationInterface> = [AuditTrail1764000000000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [AuditTrail1764000000000, AuditAppendOnly1764000200000];
