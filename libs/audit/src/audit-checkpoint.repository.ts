@@ -50,7 +50,7 @@ export class AuditCheckpointRepository {
   /** Newest first. */
   async list(page: number, pageSize: number): Promise<{ items: AuditCheckpointEntity[]; total: number }> {
     const rows = (await this.dataSource.query(
-      `SELECT seq::text AS seq, hash, created_at, key_id, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT $1 OFFSET $2`,
+      `SELECT seq::text AS seq, hash, created_at, key_id, signature FROM audit_checkpoints ORDER BY audit_checkpoints.seq DESC LIMIT $1 OFFSET $2`,
       [pageSize, (page - 1) * pageSize],
     )) as CheckpointRow[];
     const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_checkpoints`)) as Array<{ total: number }>;

@@ -77,7 +77,7 @@ export class AuditVerifier {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         const checkpoints = (
-          await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
+          await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
         ).rows;
         return await this.walk(client, checkpoints, mode === 'tail' && checkpoints.length ? Number(checkpoints[0].seq) : 1);
       } finally {

@@ -92,7 +92,7 @@ export class AuditRepository {
     const rows = (await this.dataSource.query(
       `SELECT seq::text AS seq, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address,
               user_agent, request_id, details, prev_hash, hash
-         FROM audit_events ${clause} ORDER BY seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+         FROM audit_events ${clause} ORDER BY audit_events.seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, paging.pageSize, (paging.page - 1) * paging.pageSize],
     )) as EventRow[];
     const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_events ${clause}`, params)) as Array<{ total: number }>;
