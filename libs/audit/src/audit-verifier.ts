@@ -7,7 +7,7 @@ import { canonicalJson } from '@kura/common';
 import { Signer } from '@kura/signing';
 import { checkpointPayload } from './audit-checkpoint.entity';
 import { GENESIS_HASH } from './audit-hash';
-import { canonicalDetailsFromText, canonicalEventJson } from './canonical-event';
+import { canonicalDetailsFromText, canonicalEventJson, isoFromPgTimestamp } from './canonical-event';
 
 export interface VerifyResult {
   valid: boolean;
@@ -32,9 +32,9 @@ interface CheckpointRow {
 
 const BATCH = 10_000;
 const RAW_TEXT = { getTypeParser: () => (value: string) => value };
-// Every column as text: no Date or JSON objects per row, `at` already in toISOString() form.
+// Every column as text: no Date or JSON objects per row (see isoFromPgTimestamp).
 const EVENTS_SQL = `
-  SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), actor_id, actor_name, action,
+  SELECT seq, at, actor_id, actor_name, action,
          target_type, target_id, outcome, client_address, user_agent, request_id, details, prev_hash, hash
     FROM audit_events WHERE seq >= $1 ORDER BY seq LIMIT ${BATCH}`;
 const CHECKPOINTS_SQL = `
@@ -75,6 +75,7 @@ export class AuditVerifier {
     const client = (await runner.connect()) as PoolClient;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'`);
       try {
         const checkpoints = (
           await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
@@ -123,7 +124,7 @@ export class AuditVerifier {
         const body = canonicalEventJson(
           {
             seq: seqText,
-            at: r[1] as string,
+            at: isoFromPgTimestamp(r[1] as string),
             actorId: r[2],
             actorName: r[3] as string,
             action: r[4] as string,
@@ -136,6 +137,8 @@ export class AuditVerifier {
             prevHash,
           },
           canonicalDetailsFromText(r[11] as string),
+          // prevHash is only trusted once it matched the previous computed hash.
+          prev !== null,
         );
         const hash = digest('sha256', body, 'hex');
         if (hash !== r[13]) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { canonicalJson } from '@kura/common';
-import { canonicalDetailsFromText, canonicalEventJson, CanonicalEventFields } from './canonical-event';
+import { canonicalDetailsFromText, canonicalEventJson, CanonicalEventFields, isoFromPgTimestamp } from './canonical-event';
 
 function reference(e: CanonicalEventFields, details: Record<string, unknown>): string {
   return canonicalJson({ ...e, details });
@@ -8,7 +8,11 @@ function reference(e: CanonicalEventFields, details: Record<string, unknown>): s
 
 function fast(e: CanonicalEventFields, details: Record<string, unknown>): string {
   // The verifier reads details as JSONB text; any key order the database chooses must give the same bytes.
-  return canonicalEventJson(e, canonicalDetailsFromText(JSON.stringify(details)));
+  const plain = canonicalEventJson(e, canonicalDetailsFromText(JSON.stringify(details)));
+  // With typed fields trusted (seq, at, uuid, hex prevHash) the bytes must not change either.
+  const trusted = canonicalEventJson(e, canonicalDetailsFromText(JSON.stringify(details)), true);
+  expect(trusted).toBe(plain);
+  return plain;
 }
 
 const base: CanonicalEventFields = {
@@ -80,5 +84,26 @@ describe('canonicalEventJson', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('isoFromPgTimestamp', () => {
+  it('turns PostgreSQL UTC timestamptz text into Date.toISOString() form, truncating to milliseconds', () => {
+    const cases: Array<[string, string]> = [
+      ['2026-11-26 03:00:00.123+00', '2026-11-26T03:00:00.123Z'],
+      ['2026-11-26 03:00:00+00', '2026-11-26T03:00:00.000Z'],
+      ['2026-11-26 03:00:00.1+00', '2026-11-26T03:00:00.100Z'],
+      ['2026-11-26 03:00:00.12+00', '2026-11-26T03:00:00.120Z'],
+      ['2026-11-26 03:00:00.123456+00', '2026-11-26T03:00:00.123Z'],
+      ['1999-12-31 23:59:59.999+00', '1999-12-31T23:59:59.999Z'],
+    ];
+    for (const [pg, iso] of cases) {
+      expect(isoFromPgTimestamp(pg)).toBe(iso);
+      expect(new Date(iso).toISOString()).toBe(iso);
+    }
+  });
+
+  it('falls back to Date parsing for anything else', () => {
+    expect(isoFromPgTimestamp('2026-11-26T03:00:00.5Z')).toBe('2026-11-26T03:00:00.500Z');
   });
 });

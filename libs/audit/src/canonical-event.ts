@@ -19,6 +19,9 @@ export interface CanonicalEventFields {
 const canonicalize = (require('canonicalize') as { default: (v: unknown) => string | undefined }).default;
 
 const q = JSON.stringify;
+/** For values whose type already rules out anything JSON would escape (bigint text, ISO time, uuid, hex). */
+const raw = (v: string): string => '"' + v + '"';
+const rawOrNull = (v: string | null): string => (v === null ? 'null' : '"' + v + '"');
 const n = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
 /**
@@ -28,19 +31,24 @@ const n = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v)
  * `canonicalJson` of the same object (canonical-event.spec.ts) and several times faster,
  * which is what lets verification keep up with a million-event chain. Inputs read from
  * PostgreSQL text cannot hold lone surrogates, the one case where canonicalJson throws.
+ *
+ * `trusted`: the caller guarantees seq is bigint text, at is from isoFromPgTimestamp,
+ * actorId is uuid text and prevHash was already matched against a computed hex hash,
+ * so those four skip escaping. Every free-text field is always escaped: an unescaped
+ * quote there would let a crafted row serialize like a different, legitimate one.
  */
-export function canonicalEventJson(e: CanonicalEventFields, detailsJson: string): string {
+export function canonicalEventJson(e: CanonicalEventFields, detailsJson: string, trusted = false): string {
   return (
     '{"action":' + q(e.action) +
-    ',"actorId":' + n(e.actorId) +
+    ',"actorId":' + (trusted ? rawOrNull(e.actorId) : n(e.actorId)) +
     ',"actorName":' + q(e.actorName) +
-    ',"at":' + q(e.at) +
+    ',"at":' + (trusted ? raw(e.at) : q(e.at)) +
     ',"clientAddress":' + n(e.clientAddress) +
     ',"details":' + detailsJson +
     ',"outcome":' + q(e.outcome) +
-    ',"prevHash":' + q(e.prevHash) +
+    ',"prevHash":' + (trusted ? raw(e.prevHash) : q(e.prevHash)) +
     ',"requestId":' + n(e.requestId) +
-    ',"seq":' + q(e.seq) +
+    ',"seq":' + (trusted ? raw(e.seq) : q(e.seq)) +
     ',"targetId":' + n(e.targetId) +
     ',"targetType":' + n(e.targetType) +
     ',"userAgent":' + n(e.userAgent) +
@@ -52,4 +60,18 @@ export function canonicalEventJson(e: CanonicalEventFields, detailsJson: string)
 export function canonicalDetailsFromText(text: string): string {
   if (text === '{}') return '{}';
   return canonicalize(JSON.parse(text)) ?? '{}';
+}
+
+/**
+ * PostgreSQL's timestamptz text (DateStyle ISO, TimeZone UTC: `2026-11-26 03:00:00.12+00`)
+ * to Date.toISOString() form, truncated to milliseconds as a JS Date would be. Much
+ * cheaper than a Date per row or to_char() in the database.
+ */
+export function isoFromPgTimestamp(text: string): string {
+  const end = text.length - 3;
+  if (end < 19 || text.charCodeAt(10) !== 32 || text.charCodeAt(4) !== 45 || text.slice(end) !== '+00') {
+    return new Date(text).toISOString();
+  }
+  const frac = end > 20 ? (text.slice(20, end) + '00').slice(0, 3) : '000';
+  return text.slice(0, 10) + 'T' + text.slice(11, 19) + '.' + frac + 'Z';
 }
