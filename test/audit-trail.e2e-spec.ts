@@ -100,6 +100,12 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
     expect(verified).toMatchObject({ valid: true, firstInvalidSeq: null, reason: null });
   });
 
+  it('refuses to start in production without a provisioned signing key, with one clear message', async () => {
+    await expect(startTestApp({ databaseUrl: t.databaseUrl, s3: t.s3, env: { NODE_ENV: 'production' } })).rejects.toThrow(
+      /signing key .*signing-ed25519\.pem does not exist\. In production the key is never generated/,
+    );
+  });
+
   it('answers the audit routes 401 without a session (the guard arrives with the identity branch)', async () => {
     for (const path of ['/api/v1/audit/events', '/api/v1/audit/verify', '/api/v1/audit/checkpoints']) {
       const res = await request(t.http).get(path).expect(401);

@@ -38,7 +38,8 @@ export class AuditCheckpointService {
     const checkpoint = await this.repo.insert(
       Object.assign(new AuditCheckpointEntity(), { seq: payload.seq, hash: payload.hash, createdAt: at, keyId: this.signer.keyId, signature }),
     );
-    this.logger.log({ msg: 'audit checkpoint signed', seq: checkpoint.seq, keyId: checkpoint.keyId });
+    // Logged in full so the log stream holds a copy outside the database (docs/security.md).
+    this.logger.log({ msg: 'audit checkpoint signed', seq: checkpoint.seq, hash: checkpoint.hash, keyId: checkpoint.keyId, signature: checkpoint.signature });
     return checkpoint;
   }
 

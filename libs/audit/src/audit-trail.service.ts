@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@kura/common';
+import { DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
 import { AuditCheckpointEntity } from './audit-checkpoint.entity';
 import { AuditCheckpointService } from './audit-checkpoint.service';
@@ -85,17 +85,18 @@ export class AuditTrailService {
   }
 
   /** On demand; the answer is the new (or already existing) checkpoint of the current head. */
-  async createCheckpoint(actor: Actor): Promise<CheckpointView | null> {
+  async createCheckpoint(actor: Actor): Promise<CheckpointView> {
     try {
       const checkpoint = await this.checkpoints.create();
+      if (!checkpoint) throw new DomainError(ErrorCode.Conflict, 'The audit trail is empty: there is nothing to checkpoint yet.');
       await this.audit.record({
         actor,
         action: 'audit.checkpoint.create',
         targetType: 'AuditCheckpoint',
-        targetId: checkpoint?.seq,
+        targetId: checkpoint.seq,
         outcome: 'allowed',
       });
-      return checkpoint ? toCheckpointView(checkpoint) : null;
+      return toCheckpointView(checkpoint);
     } catch (err) {
       await this.audit.record({ actor, action: 'audit.checkpoint.create', targetType: 'AuditCheckpoint', outcome: 'failed' });
       throw err;
