@@ -18,11 +18,14 @@ export interface CanonicalEventFields {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const canonicalize = (require('canonicalize') as { default: (v: unknown) => string | undefined }).default;
 
-const q = JSON.stringify;
+// Anything JSON.stringify would escape: quote, backslash, C0 controls, and (to stay exact for
+// lone surrogates) every surrogate. Strings without these serialize as themselves in quotes.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const q = (v: string): string => (NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : '"' + v + '"');
 /** For values whose type already rules out anything JSON would escape (bigint text, ISO time, uuid, hex). */
 const raw = (v: string): string => '"' + v + '"';
 const rawOrNull = (v: string | null): string => (v === null ? 'null' : '"' + v + '"');
-const n = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+const n = (v: string | null): string => (v === null ? 'null' : q(v));
 
 /**
  * RFC 8785 canonical JSON of one audit event, written out for this fixed shape: the top
