@@ -100,6 +100,26 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
     expect(verified).toMatchObject({ valid: true, firstInvalidSeq: null, reason: null });
   });
 
+  it('on an empty trail: verify is valid with nothing checked; an on-demand checkpoint is a 409 conflict, audited as failed', async () => {
+    const empty = await startTestApp();
+    try {
+      await expect(empty.app.get(AuditTrailService).verify(auditor)).resolves.toEqual({ valid: true, checked: 0, firstInvalidSeq: null, reason: null });
+      // verify() itself was audited, so empty it is no more; a fresh database is needed for the empty-checkpoint case.
+      const other = await startTestApp();
+      try {
+        await expect(other.app.get(AuditCheckpointService).create()).resolves.toBeNull();
+        await expect(other.app.get(AuditTrailService).createCheckpoint(auditor)).rejects.toMatchObject({ code: 'conflict' });
+        const events = await other.app.get(AuditRepository).search({ action: 'audit.checkpoint.create' }, { page: 1, pageSize: 10 });
+        expect(events.items).toMatchObject([{ outcome: 'failed', actorName: 'audrey' }]);
+        await expect(other.app.get(AuditCheckpointService).list(1, 10)).resolves.toEqual({ items: [], total: 0 });
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('refuses to start in production without a provisioned signing key, with one clear message', async () => {
     await expect(startTestApp({ databaseUrl: t.databaseUrl, s3: t.s3, env: { NODE_ENV: 'production' } })).rejects.toThrow(
       /signing key .*signing-ed25519\.pem does not exist\. In production the key is never generated/,
