@@ -64,5 +64,8 @@ describe('HTTP foundation', () => {
     const res = await request(t.http).get('/api/docs-json').expect(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(Object.keys(res.body.paths)).toContain('/api/v1/health/ready');
+    const ui = await request(t.http).get('/api/docs').redirects(1).expect(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+    expect(ui.text).toMatch(/swagger/i);
   });
 });
