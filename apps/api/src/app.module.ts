@@ -10,8 +10,10 @@ import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
 import { DocumentsController } from './documents/documents.controller';
 import { InventoryController } from './documents/inventory.controller';
+import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { IdentityApiModule } from './identity/identity-api.module';
+import { KeysController } from './keys/keys.controller';
 
 @Module({})
 export class AppModule {
@@ -28,7 +30,7 @@ export class AppModule {
         CryptoModule,
         DocumentsModule,
       ],
-      controllers: [HealthController, DocumentsController, InventoryController],
+      controllers: [HealthController, KeysController, AuditController, DocumentsController, InventoryController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],
       global: true,

@@ -7,6 +7,7 @@ import { DatabaseModule } from '@kura/database';
 import { DocumentsModule } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
+import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { Scheduler } from './scheduler';
 
 @Module({})
@@ -16,7 +17,7 @@ export class WorkerModule {
       module: WorkerModule,
       global: true,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob],
       exports: [Clock, Scheduler],
     };
   }
