@@ -8,7 +8,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { AuditService } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
 import { KeyRing } from '@kura/crypto';
-import { DocumentsService, KeyRotationService } from '@kura/documents';
+import { DocumentsService, KeyRotationService, VersionDigestService } from '@kura/documents';
 import { Role, type Actor } from '@kura/identity';
 import { runKeysCommand } from '../apps/cli/src/keys.command';
 import { startTestApp, TestApp } from './support/app';
@@ -127,6 +127,17 @@ describe(DocumentsService.name, () => {
     expect(failed).toHaveLength(2);
     const downloads = await auditEvents(t.databaseUrl, "target_id = $1 AND action = 'document.download' AND outcome = 'allowed'", [view.id]);
     expect(downloads).toHaveLength(0);
+  });
+
+  it('re-reads a version for fixity: the plaintext SHA-256, or an integrity error when tampered', async () => {
+    const plain = randomBytes(2 * 1024 * 1024 + 5);
+    const view = await upload(alice, fields({ title: 'fixity' }), plain);
+    const [row] = await sql<{ id: string; storage_key: string }>(t.databaseUrl, 'SELECT id, storage_key FROM document_versions WHERE document_id = $1', [view.id]);
+    const digests = t.app.get(VersionDigestService);
+    await expect(digests.sha256(row.id)).resolves.toBe(sha(plain));
+    const raw = await readObject(t.s3, row.storage_key);
+    await minio(t.s3).putObject(t.s3.bucket, row.storage_key, raw.subarray(0, raw.length - 16));
+    await expect(digests.sha256(row.id)).rejects.toThrow(/failed authentication/);
   });
 
   it('garbage-collects the object when the metadata transaction fails', async () => {

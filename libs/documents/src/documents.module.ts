@@ -7,6 +7,7 @@ import { DocumentVersionEntity } from './document-version.entity';
 import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 import { KeyRotationService } from './key-rotation.service';
+import { VersionDigestService } from './version-digest.service';
 
 /**
  * Needs the global Config, Database, Storage, Audit and Crypto modules. AbilityFactory (the
@@ -15,7 +16,7 @@ import { KeyRotationService } from './key-rotation.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity])],
-  providers: [DocumentsRepository, DocumentsService, KeyRotationService, PdfStamper, AbilityFactory],
-  exports: [DocumentsRepository, DocumentsService, KeyRotationService],
+  providers: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService, PdfStamper, AbilityFactory],
+  exports: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService],
 })
 export class DocumentsModule {}

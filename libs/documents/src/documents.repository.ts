@@ -102,6 +102,10 @@ export class DocumentsRepository {
     return manager.findOne(DocumentVersionEntity, { where: { documentId, number } });
   }
 
+  findVersionById(id: string): Promise<DocumentVersionEntity | null> {
+    return this.dataSource.manager.findOne(DocumentVersionEntity, { where: { id } });
+  }
+
   listVersions(documentId: string): Promise<DocumentVersionEntity[]> {
     return this.dataSource.manager.find(DocumentVersionEntity, { where: { documentId }, order: { number: 'ASC' } });
   }

@@ -5,6 +5,7 @@ export * from './documents.repository';
 export * from './documents.service';
 export * from './documents.module';
 export * from './key-rotation.service';
+export * from './version-digest.service';
 export * from './access/casl-sql';
 export * from './access/document-subject';
 export * from './content/multipart-reader';
