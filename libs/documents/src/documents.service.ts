@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { AbilityFactory, type Action, type AppAbility } from '@kura/access';
@@ -23,6 +23,7 @@ import { AccessHistoryRow, DocumentListFilter, DocumentsRepository, InventoryRow
 import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { UpdateDocumentDto } from './dto/update-document.dto';
+import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const CREATE_FIELDS = ['title', 'kind', 'classification', 'department', 'tags', 'personalData', 'seriesId', 'reviewDueAt'];
@@ -72,6 +73,16 @@ export interface InventoryItem {
   lastAccessedAt: string | null;
 }
 
+/** The series foreign key (added by the retention migration) answers 400, not 500. */
+function unknownSeries(err: unknown): never {
+  const e = err as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
+  const driver = e.driverError ?? e;
+  if (driver.code === '23503' && driver.constraint === 'fk_documents_series') {
+    throw DomainError.validation('seriesId names no series.', [{ field: 'seriesId', messages: ['seriesId names no series'] }]);
+  }
+  throw err;
+}
+
 function flatten(errors: ValidationError[]): FieldError[] {
   return errors.map((e) => ({ field: e.property, messages: Object.values(e.constraints ?? {}) }));
 }
@@ -109,6 +120,7 @@ export class DocumentsService {
     private readonly stamper: PdfStamper,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
+    @Optional() @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard | null = null,
   ) {}
 
   // ---------------------------------------------------------------- create
@@ -152,7 +164,7 @@ export class DocumentsService {
       const version = this.versionRow(documentId, 1, stored, actor, now, null, null);
       const content = stored;
       await this.repo.transaction(async (m) => {
-        await this.repo.insertDocument(m, doc);
+        await this.repo.insertDocument(m, doc).catch(unknownSeries);
         await this.repo.insertVersion(m, version);
         await this.audit.append(m, {
           actor,
@@ -553,6 +565,7 @@ export class DocumentsService {
       const locked = await this.repo.lockById(m, id);
       if (!locked) throw DomainError.notFound('document');
       if (locked.classification !== before.classification) throw new DomainError(ErrorCode.Conflict, 'The document was reclassified meanwhile; read it again.');
+      if (dto.seriesId !== undefined && dto.seriesId !== locked.seriesId) await this.seriesGuard?.assertSeriesChangeAllowed(m, id, dto.seriesId);
       const now = this.clock.now();
       const patch = {
         ...(dto.title !== undefined && { title: dto.title }),
@@ -561,7 +574,7 @@ export class DocumentsService {
         ...(dto.seriesId !== undefined && { seriesId: dto.seriesId }),
         ...(reclassify && { classification: dto.classification }),
       };
-      await this.repo.updateMetadata(m, id, patch, now);
+      await this.repo.updateMetadata(m, id, patch, now).catch(unknownSeries);
       if (others.length) {
         await this.audit.append(m, { actor, action: 'document.update', targetType: 'Document', targetId: id, outcome: 'allowed', details: { fields: others } });
       }

@@ -13,3 +13,4 @@ export * from './content/pdf-stamper';
 export * from './dto/create-document.dto';
 export * from './dto/update-document.dto';
 export * from './dto/list-documents.query';
+export * from './series-change.guard';
