@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import request from 'supertest';
 import { startTestApp, TestApp } from './support/app';
 import { auditEvents, minio, objectKeys, readObject, sql } from './support/documents';
@@ -206,6 +207,31 @@ describe('Documents HTTP API', () => {
       const m = await multipartBuffer(Object.entries(fields), { filename, content });
       const res = await request(t.http).post('/api/v1/documents').set(auth(alice)).set('Content-Type', m.contentType).send(m.body).expect(400);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
+    });
+
+    it('leaves no object and no row when the client disconnects mid-upload', async () => {
+      const before = { objects: (await objectKeys(t.s3)).length, rows: (await sql(t.databaseUrl, 'SELECT id FROM documents')).length };
+      const server = t.http.listening ? t.http : t.http.listen(0);
+      const { port } = server.address() as { port: number };
+      const boundary = 'kura-abort-boundary';
+      const head = Object.entries(base).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')
+        + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+      await new Promise<void>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/documents', headers: { ...auth(alice), 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' } });
+        req.on('error', () => resolve());
+        req.write(head);
+        req.write(randomBytes(1024 * 1024));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 300);
+      });
+      for (let i = 0; i < 50; i++) {
+        const now = { objects: (await objectKeys(t.s3)).length, rows: (await sql(t.databaseUrl, 'SELECT id FROM documents')).length };
+        if (now.objects === before.objects) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect({ objects: (await objectKeys(t.s3)).length, rows: (await sql(t.databaseUrl, 'SELECT id FROM documents')).length }).toEqual(before);
     });
 
     it('400 for a non-UTF-8 filename and 415 for a JSON body', async () => {

@@ -124,6 +124,11 @@ export function readMultipart<T>(
       if (failure === undefined) void settle();
     });
     input.body.on('error', (err) => fail(err));
+    // A client that goes away mid-upload: an HTTP request closes without completing.
+    input.body.on('close', () => {
+      const req = input.body as Readable & { complete?: boolean };
+      if (req.complete === false) fail(DomainError.validation('The upload was interrupted.'));
+    });
     input.body.pipe(parser);
   });
 }
