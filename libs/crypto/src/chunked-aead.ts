@@ -67,25 +67,33 @@ export function encryptedSize(size: number, chunkSize: number): number {
  * whatever the stream length.
  */
 class ChunkBuffer {
-  private buf: Buffer;
+  // Allocated on first use and sized to what arrives, so a 4 KiB file does not cost 1 MiB.
+  private buf?: Buffer;
+  /** Once a chunk has filled up, the stream is large: allocate whole chunks from then on. */
+  private large = false;
   filled = 0;
-  constructor(readonly capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
-  }
+  constructor(readonly capacity: number) {}
   get full(): boolean {
     return this.filled === this.capacity;
   }
   /** Copies as much of `data` as fits; returns the bytes taken. */
   fill(data: Buffer, from: number): number {
     const take = Math.min(this.capacity - this.filled, data.length - from);
+    if (!this.buf || this.buf.length < this.filled + take) {
+      const size = this.large ? this.capacity : Math.min(this.capacity, Math.max(this.filled + take, (this.buf?.length ?? 0) * 2, 64 * 1024));
+      const grown = Buffer.allocUnsafe(size);
+      if (this.buf) this.buf.copy(grown, 0, 0, this.filled);
+      this.buf = grown;
+    }
     data.copy(this.buf, this.filled, from, from + take);
     this.filled += take;
     return take;
   }
   /** Hands the filled bytes over without copying; the next chunk gets a fresh buffer. */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.filled);
-    this.buf = Buffer.allocUnsafe(this.capacity);
+    if (this.filled === this.capacity) this.large = true;
+    const out = this.buf ? this.buf.subarray(0, this.filled) : Buffer.alloc(0);
+    this.buf = undefined;
     this.filled = 0;
     return out;
   }
