@@ -296,7 +296,7 @@ describe(DocumentsService.name, () => {
         t.clock.advance(-400 * 86400_000);
       }
       const [last] = (await auditEvents(t.databaseUrl, "action = 'document.list' AND actor_id = $1", [bob.id])).slice(-1);
-      expect(last.details).toMatchObject({ filter: { reviewOverdue: true }, total: 1 });
+      expect(last.details).toMatchObject({ filter: { reviewOverdue: true }, page: 1, pageSize: 20 });
     });
   });
 

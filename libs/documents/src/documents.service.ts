@@ -322,9 +322,12 @@ export class DocumentsService {
     };
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
     const access = abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS);
-    const { rows, total } = await this.repo.list(access, filter, page, pageSize);
     const shownFilter = Object.fromEntries(Object.entries({ ...query, classification: query.classification === undefined ? undefined : classificationName(query.classification) }).filter(([, v]) => v !== undefined));
-    await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, returned: rows.length } });
+    // The audit append and the queries run side by side; nothing is returned unless both succeed.
+    const [{ rows, total }] = await Promise.all([
+      this.repo.list(access, filter, page, pageSize),
+      this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize } }),
+    ]);
     return { items: rows.map((r) => documentView(r, r)), page, pageSize, total };
   }
 
