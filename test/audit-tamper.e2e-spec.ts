@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Client } from 'pg';
-import { AuditCheckpointService, AuditVerifier, checkpointPayload, eventHash, GENESIS_HASH } from '@kura/audit';
+import { AuditCheckpointService, AuditService, AuditVerifier, checkpointPayload, eventHash, GENESIS_HASH } from '@kura/audit';
 import { canonicalJson, DomainError } from '@kura/common';
 import { startTestApp, TestApp } from './support/app';
 import { lastSeq, recordEvents, superuser, tamper } from './support/audit';
@@ -170,6 +170,27 @@ describe('audit chain tamper detection', () => {
     } finally {
       await db.end();
     }
+  });
+
+  it('reads an event whose free text holds the column separator and JSON-special characters exactly, and catches an edit of it', async () => {
+    // The verifier reads each row as one U+001F-joined text; such a row must be re-read column by column, never mis-split.
+    await t.app.get(AuditService).record({
+      actor: { id: '00000000-0000-4000-8000-000000000001', username: 'ali\u001fce' },
+      action: 'test.separator',
+      targetType: '\u001f',
+      targetId: '=\u001f=',
+      outcome: 'allowed',
+      details: { '\u001f': 'a\u001fb', quote: '"\\\n\t\u0001\u2028 監査 \u{1F600}', n: 1.5e-7 },
+    });
+    await expect(verifier.verify()).resolves.toEqual({ valid: true, checked: s(21), firstInvalidSeq: null, reason: null });
+    // Moving the separator between columns keeps the joined text identical; the hash still tells.
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET target_type = '\u001f=', target_id = '\u001f' WHERE seq = $1`, [s(21)]));
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(20),
+      firstInvalidSeq: s(21),
+      reason: `event ${s(21)} was altered (its hash does not match its content)`,
+    });
   });
 
   it('refuses to checkpoint over an edit made since the last checkpoint', async () => {
