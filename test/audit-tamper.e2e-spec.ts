@@ -193,6 +193,22 @@ describe('audit chain tamper detection', () => {
     });
   });
 
+  it('catches a NULL smuggled into a NOT NULL column with its text moved into the next column through the separator', async () => {
+    // With the constraints dropped, actor_name NULL + action 'alice<U+001F>test.event' would join into the very text
+    // the original row joins into; the verifier must read the real columns and see the edit.
+    await tamper(t, async (db) => {
+      await db.query(`ALTER TABLE audit_events ALTER COLUMN actor_name DROP NOT NULL`);
+      await db.query(`ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS ck_audit_events_action`);
+      await db.query(`UPDATE audit_events SET actor_name = NULL, action = actor_name || E'\\x1f' || action WHERE seq = $1`, [s(8)]);
+    });
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(7),
+      firstInvalidSeq: s(8),
+      reason: `event ${s(8)} was altered (its hash does not match its content)`,
+    });
+  });
+
   it('refuses to checkpoint over an edit made since the last checkpoint', async () => {
     await recordEvents(t, 3, 'more');
     await tamper(t, (db) => db.query(`UPDATE audit_events SET target_id = 'other' WHERE seq = $1`, [s(22)]));
