@@ -3,9 +3,11 @@ import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
+import { SessionPurgeModule } from '@kura/identity';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler } from './scheduler';
 
 @Module({})
@@ -14,8 +16,8 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, SessionPurgeModule],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, SessionPurgeJob],
       exports: [Clock, Scheduler],
     };
   }
