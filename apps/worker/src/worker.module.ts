@@ -5,9 +5,11 @@ import { ConfigModule, KuraConfig } from '@kura/config';
 import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
 import { DocumentsModule } from '@kura/documents';
+import { SessionPurgeModule } from '@kura/identity';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler } from './scheduler';
 
 @Module({})
@@ -16,8 +18,16 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(infra.databaseUrl, 5),
+        StorageModule.forRoot(infra.s3),
+        AuditModule,
+        SessionPurgeModule,
+        CryptoModule,
+        DocumentsModule,
+      ],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, SessionPurgeJob],
       exports: [Clock, Scheduler],
     };
   }
