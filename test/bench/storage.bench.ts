@@ -222,27 +222,35 @@ export async function runStorageBench(): Promise<void> {
     await store.ensureBucket();
 
     // Throughput: the API (multipart → encrypt → S3; S3 → decrypt → HTTP) next to the raw client.
-    const sizes = [['1 MiB', MiB, 5], ['64 MiB', 64 * MiB, 2], ['512 MiB', 512 * MiB, 1]] as const;
+    // Each run measures API and raw back to back, so both see the same machine load; the
+    // table shows medians over runs, and the ratio is the median of the paired ratios.
+    const sizes = [['1 MiB', MiB, 8], ['64 MiB', 64 * MiB, 3], ['512 MiB', 512 * MiB, 2]] as const;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     // KURA_BENCH_QUICK=1: the 64 MiB case only (profiling, smoke runs).
     for (const [label, size, runs] of process.env.KURA_BENCH_QUICK ? sizes.slice(1, 2) : sizes) {
-      let apiUp = 0, apiDown = 0, rawUp = 0, rawDown = 0;
+      const m = { apiUp: [] as number[], apiDown: [] as number[], rawUp: [] as number[], rawDown: [] as number[] };
+      const mbps = (ms: number) => size / MiB / (ms / 1000);
       for (let i = 0; i < runs; i++) {
         let peak = 0;
         const before = rss(child.pid as number);
         const sampler = setInterval(() => (peak = Math.max(peak, rss(child.pid as number))), 20);
         const up = await time(() => apiUpload(base, token, size, `bench ${label} ${i}`));
         clearInterval(sampler);
-        if (size === 512 * MiB) extra.rss512 = { beforeMiB: before / MiB, peakMiB: Math.max(peak, before) / MiB, growthMiB: (Math.max(peak, before) - before) / MiB };
-        apiUp += up.ms;
-        apiDown += (await time(() => apiDownload(base, token, up.value.id, size))).ms;
+        if (size === 512 * MiB) {
+          const growth = (Math.max(peak, before) - before) / MiB;
+          const prev = extra.rss512 as { growthMiB: number } | undefined;
+          if (!prev || growth > prev.growthMiB) extra.rss512 = { beforeMiB: before / MiB, peakMiB: Math.max(peak, before) / MiB, growthMiB: growth };
+        }
+        m.apiUp.push(mbps(up.ms));
+        m.apiDown.push(mbps((await time(() => apiDownload(base, token, up.value.id, size))).ms));
         const key = `raw/${randomUUID()}`;
-        rawUp += (await time(() => store.put(key, Readable.from(content(size)())))).ms;
-        rawDown += (await time(() => rawGet(store, key, size))).ms;
+        m.rawUp.push(mbps((await time(() => store.put(key, Readable.from(content(size)())))).ms));
+        m.rawDown.push(mbps((await time(() => rawGet(store, key, size))).ms));
         await store.delete(key);
       }
-      const mbps = (ms: number) => (size * runs) / MiB / (ms / 1000);
-      rows.push({ name: `upload ${label}`, api: mbps(apiUp), raw: mbps(rawUp), unit: 'MiB/s', ratio: mbps(apiUp) / mbps(rawUp) });
-      rows.push({ name: `download ${label}`, api: mbps(apiDown), raw: mbps(rawDown), unit: 'MiB/s', ratio: mbps(apiDown) / mbps(rawDown) });
+      const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
+      rows.push({ name: `upload ${label}`, api: median(m.apiUp), raw: median(m.rawUp), unit: 'MiB/s', ratio: ratio(m.apiUp, m.rawUp) });
+      rows.push({ name: `download ${label}`, api: median(m.apiDown), raw: median(m.rawDown), unit: 'MiB/s', ratio: ratio(m.apiDown, m.rawDown) });
     }
 
     if (process.env.KURA_BENCH_QUICK) return;
@@ -288,7 +296,7 @@ export async function runStorageBench(): Promise<void> {
     'storage benchmark (API = HTTP multipart → AES-256-GCM chunks → S3 and back; raw = minio client, plaintext, same S3 server)',
     `${'case'.padEnd(28)}${'api'.padStart(12)}${'raw'.padStart(12)}  unit     api/raw`,
     ...rows.map((r) => `${r.name.padEnd(28)}${r.api.toFixed(1).padStart(12)}${r.raw.toFixed(1).padStart(12)}  ${r.unit.padEnd(8)} ${r.ratio.toFixed(2)}`),
-    `api RSS during the 512 MiB upload: peak ${rssInfo?.peakMiB.toFixed(0)} MiB, growth ${rssInfo?.growthMiB.toFixed(0)} MiB (target < 100)`,
+    `api RSS during the 512 MiB uploads (worst run): peak ${rssInfo?.peakMiB.toFixed(0)} MiB, growth ${rssInfo?.growthMiB.toFixed(0)} MiB (target < 100)`,
     `list page over 100,000 documents (${extra.listTotalVisible} visible): p50 ${list?.p50Ms.toFixed(1)} ms, p95 ${list?.p95Ms.toFixed(1)} ms (target < 50)`,
   ];
   console.log(lines.join('\n'));
