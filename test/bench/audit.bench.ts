@@ -12,9 +12,8 @@ import {
   AuditService,
   AuditVerifier,
   canonicalEventJson,
-  canonicalDetailsFromText,
 } from '@kura/audit';
-import { JsonLogger } from '@kura/common';
+import { canonicalJson, JsonLogger } from '@kura/common';
 import { migrate } from '@kura/database';
 import { startEmbeddedPostgres } from '@kura/embedded';
 import { Signer } from '@kura/signing';
@@ -89,7 +88,8 @@ export async function runAuditBench(): Promise<void> {
         seq++;
         const at = new Date(base + seq).toISOString();
         // Half the events carry small details, as real ones (version numbers, reasons) do.
-        const det = seq % 2 === 0 ? '{}' : JSON.stringify({ version: seq % 7, reason: 'périodique 定期', sha256: 'ab'.repeat(8) });
+        // Stored as the appender stores it: the canonical text.
+        const det = seq % 2 === 0 ? '{}' : canonicalJson({ version: seq % 7, reason: 'périodique 定期', sha256: 'ab'.repeat(8) });
         const e = {
           seq: String(seq),
           at,
@@ -104,7 +104,7 @@ export async function runAuditBench(): Promise<void> {
           requestId: `req-${seq}`,
           prevHash: prev,
         };
-        const hash = digest('sha256', canonicalEventJson(e, canonicalDetailsFromText(det)), 'hex');
+        const hash = digest('sha256', canonicalEventJson(e, det), 'hex');
         cols[0].push(e.seq);
         cols[1].push(at);
         cols[2].push(e.action);
@@ -120,7 +120,7 @@ export async function runAuditBench(): Promise<void> {
       await ds.query(
         `INSERT INTO audit_events (seq, at, action, target_id, request_id, prev_hash, hash, actor_name, actor_id, details,
                                    target_type, outcome, client_address, user_agent)
-         SELECT s, a, ac, ti, ri, ph, h, an, ai::uuid, d::jsonb, 'Document', 'allowed', '127.0.0.1', 'kura-bench/1'
+         SELECT s, a, ac, ti, ri, ph, h, an, ai::uuid, d::json, 'Document', 'allowed', '127.0.0.1', 'kura-bench/1'
            FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                        $9::text[], $10::text[]) AS u(s, a, ac, ti, ri, ph, h, an, ai, d)`,
         [...cols, details],

@@ -7,7 +7,7 @@ import { canonicalJson } from '@kura/common';
 import { Signer } from '@kura/signing';
 import { checkpointPayload } from './audit-checkpoint.entity';
 import { GENESIS_HASH } from './audit-hash';
-import { canonicalDetailsFromText, canonicalEventJson, isoFromPgTimestamp } from './canonical-event';
+import { canonicalEventJson, isoFromPgTimestamp } from './canonical-event';
 
 export interface VerifyResult {
   valid: boolean;
@@ -42,8 +42,8 @@ const UNIT_SEPARATOR = '\x1f';
 // by a superuser) makes the whole text NULL instead of silently dropping a field. A free-text
 // column holding U+001F itself adds a field, so a text that is NULL or does not split into
 // exactly FIELDS parts is read again column by column (EVENT_SQL): the split is never trusted
-// when it could be ambiguous. details is jsonb text, in which a control character only appears
-// escaped. at is timestamptz text in UTC (see isoFromPgTimestamp).
+// when it could be ambiguous. details is json text, which PostgreSQL only accepts with control
+// characters escaped. at is timestamptz text in UTC (see isoFromPgTimestamp).
 const COLUMNS = [
   'seq::text',
   'at::text',
@@ -169,7 +169,11 @@ export class AuditVerifier {
             requestId: nullable(r[10]),
             prevHash,
           },
-          canonicalDetailsFromText(r[11]),
+          // The stored canonical text itself, unparsed: json keeps it verbatim, and text that is not
+          // exactly what was hashed at append (edited, or re-serialised) fails the hash. It is
+          // one valid JSON value (the column type guarantees it), so it cannot spill into the
+          // neighbouring fields of the hashed text.
+          r[11],
           // prevHash is only trusted once it matched the previous computed hash.
           prev !== null,
         );
