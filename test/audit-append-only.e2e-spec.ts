@@ -59,7 +59,7 @@ describe('audit trail is append-only', () => {
         await expect(db.query(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/not allowed/);
       }
       // Through the application's own pool too.
-      await expect(ds.query(`UPDATE audit_events SET details = '{}'::jsonb`)).rejects.toThrow(/not allowed/);
+      await expect(ds.query(`UPDATE audit_events SET details = '{}'::json`)).rejects.toThrow(/not allowed/);
     } finally {
       await db.end();
     }

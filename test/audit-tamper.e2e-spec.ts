@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { AuditCheckpointService, AuditService, AuditVerifier, checkpointPayload, eventHash, GENESIS_HASH } from '@kura/audit';
 import { canonicalJson, DomainError } from '@kura/common';
 import { startTestApp, TestApp } from './support/app';
@@ -46,10 +47,27 @@ describe('audit chain tamper detection', () => {
   });
 
   it('detects an edit of the details JSON and of the time', async () => {
-    await tamper(t, (db) => db.query(`UPDATE audit_events SET details = details || '{"i": 999}'::jsonb WHERE seq = $1`, [s(12)]));
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET details = (details::jsonb || '{"i": 999}')::json WHERE seq = $1`, [s(12)]));
     await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: s(11), firstInvalidSeq: s(12) });
     await tamper(t, (db) => db.query(`UPDATE audit_events SET at = at - interval '1 second' WHERE seq = $1`, [s(3)]));
     await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: s(3), checked: s(2) });
+  });
+
+  it('detects details rewritten to the same content in other text (the stored canonical text is what is hashed)', async () => {
+    // Through jsonb: same keys and values, but key order and spacing as PostgreSQL prints jsonb.
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET details = details::jsonb::json WHERE seq = $1`, [s(4)]));
+    const [row] = (await t.app.get(DataSource).query(`SELECT details::text AS text, details FROM audit_events WHERE seq = $1`, [s(4)])) as Array<{
+      text: string;
+      details: unknown;
+    }>;
+    expect(row.details).toEqual({ i: 3, note: 'événement 3 監査', nested: { list: [3, '3'] } });
+    expect(row.text).not.toBe(canonicalJson(row.details));
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(3),
+      firstInvalidSeq: s(4),
+      reason: `event ${s(4)} was altered (its hash does not match its content)`,
+    });
   });
 
   it('detects an edit of the first event of the trail (the genesis link)', async () => {
@@ -141,7 +159,7 @@ describe('audit chain tamper detection', () => {
 
   it('catches an attacker who edits a row and recomputes every later hash, at the next signed checkpoint', async () => {
     await tamper(t, async (db) => {
-      await db.query(`UPDATE audit_events SET outcome = 'allowed', details = '{"i": 0}'::jsonb WHERE seq = $1`, [s(7)]);
+      await db.query(`UPDATE audit_events SET outcome = 'allowed', details = '{"i":0}' WHERE seq = $1`, [s(7)]);
       await rechain(db, s(7));
     });
     // The rewritten chain is internally consistent; only the signature over (s(10), hash) gives it away.

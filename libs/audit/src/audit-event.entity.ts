@@ -36,7 +36,8 @@ export class AuditEventEntity {
   @Column({ name: 'request_id', type: 'text', nullable: true })
   requestId!: string | null;
 
-  @Column({ type: 'jsonb' })
+  /** Stored as json holding exactly its RFC 8785 canonical text (see the migration). */
+  @Column({ type: 'json' })
   details!: Record<string, unknown>;
 
   @Column({ name: 'prev_hash', type: 'text' })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { canonicalJson } from '@kura/common';
 import { AuditEventEntity } from './audit-event.entity';
 import { eventHash, HashedEvent } from './audit-hash';
 import type { AuditEventFilter, AuditEventView, Page, Paging } from './audit-query.types';
@@ -67,7 +68,9 @@ export class AuditRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [
         link.seq, link.at, link.actorId, link.actorName, link.action, link.targetType, link.targetId, link.outcome,
-        link.clientAddress, link.userAgent, link.requestId, JSON.stringify(link.details), link.prevHash, hash,
+        link.clientAddress, link.userAgent, link.requestId,
+        // Exactly the text the hash covers: the verifier hashes the stored details verbatim.
+        canonicalJson(link.details), link.prevHash, hash,
       ],
     );
     await manager.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [link.seq, hash]);

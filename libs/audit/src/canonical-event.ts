@@ -15,9 +15,6 @@ export interface CanonicalEventFields {
   prevHash: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const canonicalize = (require('canonicalize') as { default: (v: unknown) => string | undefined }).default;
-
 // Anything JSON.stringify would escape: quote, backslash, C0 controls, and (to stay exact for
 // lone surrogates) every surrogate. Strings without these serialize as themselves in quotes.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -30,7 +27,7 @@ const n = (v: string | null): string => (v === null ? 'null' : q(v));
 /**
  * RFC 8785 canonical JSON of one audit event, written out for this fixed shape: the top
  * level keys in UTF-16 order, strings escaped as JSON.stringify escapes them (which is
- * what JCS specifies), `details` through the general canonicalizer. Byte-identical to
+ * what JCS specifies), `details` as given: its canonical text, stored so at append. Byte-identical to
  * `canonicalJson` of the same object (canonical-event.spec.ts) and several times faster,
  * which is what lets verification keep up with a million-event chain. Inputs read from
  * PostgreSQL text cannot hold lone surrogates, the one case where canonicalJson throws.
@@ -57,12 +54,6 @@ export function canonicalEventJson(e: CanonicalEventFields, detailsJson: string,
     ',"userAgent":' + n(e.userAgent) +
     '}'
   );
-}
-
-/** Canonical JSON of a details object given as stored JSON text; `{}` (the common case) skips parsing. */
-export function canonicalDetailsFromText(text: string): string {
-  if (text === '{}') return '{}';
-  return canonicalize(JSON.parse(text)) ?? '{}';
 }
 
 /**

@@ -4,6 +4,9 @@ export class AuditTrail1764000000000 implements MigrationInterface {
   name = 'AuditTrail1764000000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // details is json, not jsonb: json keeps its input text byte for byte, and the appender
+    // stores the RFC 8785 canonical text, so the verifier hashes that text as stored instead
+    // of parsing and re-serialising it per event (any other text for it fails the hash).
     await q.query(`
       CREATE TABLE audit_events (
         seq bigint NOT NULL,
@@ -17,7 +20,7 @@ export class AuditTrail1764000000000 implements MigrationInterface {
         client_address text NULL,
         user_agent text NULL,
         request_id text NULL,
-        details jsonb NOT NULL DEFAULT '{}'::jsonb,
+        details json NOT NULL DEFAULT '{}'::json,
         prev_hash text NOT NULL,
         hash text NOT NULL,
         CONSTRAINT pk_audit_events PRIMARY KEY (seq),
