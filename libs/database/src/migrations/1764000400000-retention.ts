@@ -105,14 +105,18 @@ export class Retention1764000400000 implements MigrationInterface {
         due_reason text NOT NULL,
         decision text NULL,
         decision_reason text NULL,
+        extend_until timestamptz NULL,
         plan jsonb NOT NULL,
         result jsonb NULL,
         finished_at timestamptz NULL,
         CONSTRAINT pk_disposition_items PRIMARY KEY (batch_id, document_id),
         CONSTRAINT fk_disposition_items_batch FOREIGN KEY (batch_id) REFERENCES disposition_batches (id) ON DELETE RESTRICT,
-        CONSTRAINT ck_disposition_items_state CHECK (state IN ('pending', 'destroyed', 'extended', 'skipped')),
+        -- pending -> erased (data keys destroyed, committed) -> destroyed (objects deleted and verified);
+        -- or pending -> extended | skipped. Each step commits under the item's row lock.
+        CONSTRAINT ck_disposition_items_state CHECK (state IN ('pending', 'erased', 'destroyed', 'extended', 'skipped')),
         CONSTRAINT ck_disposition_items_decision CHECK (decision IS NULL OR decision IN ('destroy', 'extend')),
-        CONSTRAINT ck_disposition_items_finished CHECK ((state = 'pending') = (finished_at IS NULL))
+        CONSTRAINT ck_disposition_items_extend CHECK (decision IS DISTINCT FROM 'extend' OR decision_reason IS NOT NULL),
+        CONSTRAINT ck_disposition_items_finished CHECK ((state IN ('pending', 'erased')) = (finished_at IS NULL))
       )`);
     // A record is destroyed at most once, whichever batch or worker gets there first.
     await q.query(`CREATE UNIQUE INDEX uq_disposition_items_destroyed ON disposition_items (document_id) WHERE state = 'destroyed'`);

@@ -1,0 +1,40 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, ValidateIf, ValidateNested } from 'class-validator';
+
+/** `POST /disposition/batches`. */
+export class ProposeBatchDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  documentIds!: string[];
+}
+
+/** A review decision for a document whose series says `review`: destroy it, or keep it longer and say why. */
+export class ReviewDecisionDto {
+  @IsUUID()
+  documentId!: string;
+
+  @IsIn(['destroy', 'extend'])
+  decision!: 'destroy' | 'extend';
+
+  @ValidateIf((d: ReviewDecisionDto) => d.decision === 'extend' || d.reason !== undefined)
+  @IsString()
+  @Length(1, 2000)
+  reason?: string;
+
+  @ValidateIf((d: ReviewDecisionDto) => d.decision === 'extend' || d.extendUntil !== undefined)
+  @IsISO8601({ strict: true })
+  extendUntil?: string;
+}
+
+/** `POST /disposition/batches/:id/approve` (body optional). */
+export class ApproveBatchDto {
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => ReviewDecisionDto)
+  decisions?: ReviewDecisionDto[];
+}

@@ -1,0 +1,19 @@
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsISO8601, IsString, IsUUID, Matches } from 'class-validator';
+import { EVENT_NAME_PATTERN } from '../retention-period';
+
+/** `POST /retention/events`: the day an event-based retention trigger fired for these documents. */
+export class RecordEventsDto {
+  @IsString()
+  @Matches(EVENT_NAME_PATTERN, { message: 'event must be lower-case words joined by hyphens, e.g. employment-ended' })
+  event!: string;
+
+  @IsISO8601({ strict: true })
+  occurredAt!: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  documentIds!: string[];
+}
