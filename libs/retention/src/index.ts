@@ -19,3 +19,6 @@ export * from './disposition/disposition.executor';
 export * from './disposition/disposition.service';
 export * from './disposition/disposition-views';
 export * from './retention.module';
+export * from './jobs/retention-sweep.service';
+export * from './jobs/fixity.service';
+export * from './jobs/retention-jobs.module';

@@ -129,6 +129,50 @@ export class RetentionRepository {
     );
   }
 
+  /** true when this (document, disposition date) had not been noticed before. */
+  async notice(m: EntityManager, documentId: string, dispositionAt: Date, at: Date): Promise<boolean> {
+    const rows = (await m.query(
+      `INSERT INTO retention_due_notices (document_id, disposition_at, noticed_at) VALUES ($1, $2, $3)
+       ON CONFLICT ON CONSTRAINT pk_retention_due_notices DO NOTHING RETURNING document_id`,
+      [documentId, dispositionAt, at],
+    )) as unknown[];
+    return rows.length === 1;
+  }
+
+  /**
+   * Claims versions for a fixity run: never-checked first, then the oldest checks. SKIP
+   * LOCKED gives concurrent workers disjoint sets; the claim commits before the slow reads.
+   */
+  async claimFixity(now: Date, limit: number | null): Promise<Array<{ id: string; documentId: string; number: number; sha256: string }>> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO fixity_checks (version_id, checked_at)
+         SELECT v.id, '-infinity' FROM document_versions v WHERE v.wrapped_key IS NOT NULL
+         ON CONFLICT ON CONSTRAINT pk_fixity_checks DO NOTHING`,
+      );
+      return (await m.query(
+        `WITH claimed AS (
+           SELECT f.version_id FROM fixity_checks f
+             JOIN document_versions v ON v.id = f.version_id
+             JOIN documents d ON d.id = v.document_id
+            WHERE v.wrapped_key IS NOT NULL AND d.status <> 'destroyed'
+            ORDER BY f.checked_at, f.version_id
+            LIMIT $2
+            FOR UPDATE OF f SKIP LOCKED),
+         updated AS (
+           UPDATE fixity_checks f SET checked_at = $1, ok = NULL FROM claimed, document_versions v
+            WHERE f.version_id = claimed.version_id AND v.id = f.version_id
+           RETURNING v.id, v.document_id AS "documentId", v.number, v.sha256)
+         SELECT * FROM updated`,
+        [now, limit],
+      )) as Array<{ id: string; documentId: string; number: number; sha256: string }>;
+    });
+  }
+
+  async recordFixity(versionId: string, ok: boolean): Promise<void> {
+    await this.dataSource.query(`UPDATE fixity_checks SET ok = $2 WHERE version_id = $1`, [versionId, ok]);
+  }
+
   async setStatus(m: EntityManager, documentIds: string[], status: 'active' | 'on_hold'): Promise<void> {
     if (!documentIds.length) return;
     await m.query(`UPDATE documents SET status = $2 WHERE id = ANY($1::uuid[]) AND status IN ('active', 'on_hold')`, [documentIds, status]);

@@ -137,9 +137,30 @@ export class Retention1764000400000 implements MigrationInterface {
         CONSTRAINT fk_disposition_certificates_batch FOREIGN KEY (batch_id) REFERENCES disposition_batches (id) ON DELETE RESTRICT,
         CONSTRAINT ck_disposition_certificates_algorithm CHECK (algorithm = 'Ed25519')
       )`);
+
+    // The due sweep audits `retention.due` once per document and disposition date, whichever worker gets there.
+    await q.query(`
+      CREATE TABLE retention_due_notices (
+        document_id uuid NOT NULL,
+        disposition_at timestamptz NOT NULL,
+        noticed_at timestamptz NOT NULL,
+        CONSTRAINT pk_retention_due_notices PRIMARY KEY (document_id, disposition_at)
+      )`);
+
+    // Fixity: when each version was last re-read; workers claim the oldest with SKIP LOCKED.
+    await q.query(`
+      CREATE TABLE fixity_checks (
+        version_id uuid NOT NULL,
+        checked_at timestamptz NOT NULL,
+        ok boolean NULL,
+        CONSTRAINT pk_fixity_checks PRIMARY KEY (version_id)
+      )`);
+    await q.query(`CREATE INDEX ix_fixity_checks_checked_at ON fixity_checks (checked_at)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE fixity_checks`);
+    await q.query(`DROP TABLE retention_due_notices`);
     await q.query(`DROP TABLE disposition_certificates`);
     await q.query(`DROP TABLE disposition_items`);
     await q.query(`DROP TABLE disposition_batches`);
