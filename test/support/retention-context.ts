@@ -1,0 +1,124 @@
+import { createPrivateKey, createPublicKey, randomBytes, randomUUID, sign } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Client } from 'pg';
+import { AuditModule } from '@kura/audit';
+import { Clock, JsonLogger } from '@kura/common';
+import { ConfigModule, loadConfig, S3Settings } from '@kura/config';
+import { DatabaseModule, migrate } from '@kura/database';
+import { CERTIFICATE_SIGNER, CertificateSigner, RetentionModule } from '@kura/retention';
+import { ObjectStore } from '@kura/storage';
+
+/** A signer over a PEM private key file's contents (test and child processes). */
+export function pemSigner(privateKeyPem: string, keyId = 'test-signing-key'): CertificateSigner & { publicKeyPem: string } {
+  const key = createPrivateKey(privateKeyPem);
+  return { keyId, publicKeyPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(), sign: (data: Buffer) => sign(null, data, key) };
+}
+
+export interface RetentionContextOptions {
+  databaseUrl: string;
+  s3: S3Settings;
+  signer: CertificateSigner;
+  clock?: Clock;
+  /** Slows every object deletion: lets a test kill an executor mid-batch. */
+  deleteDelayMs?: number;
+}
+
+/** The retention services without HTTP, as the worker composes them: one "instance". */
+export async function startRetentionContext(o: RetentionContextOptions): Promise<INestApplicationContext> {
+  await migrate(o.databaseUrl);
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: o.databaseUrl, ORGANISATION_NAME: 'Example K.K.' });
+  const delay = o.deleteDelayMs ?? 0;
+  class SlowStore extends ObjectStore {
+    override async delete(key: string): Promise<void> {
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      return super.delete(key);
+    }
+  }
+  @Module({
+    imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(o.databaseUrl, 4), AuditModule],
+    providers: [
+      { provide: Clock, useValue: o.clock ?? new Clock() },
+      { provide: CERTIFICATE_SIGNER, useValue: o.signer },
+      { provide: ObjectStore, useFactory: () => new SlowStore(o.s3) },
+    ],
+    exports: [Clock, CERTIFICATE_SIGNER, ObjectStore],
+  })
+  class GlobalsModule {}
+  @Module({ imports: [{ module: GlobalsModule, global: true }, RetentionModule] })
+  class ContextModule {}
+  const app = await NestFactory.createApplicationContext(ContextModule, { logger: new JsonLogger('error'), abortOnError: false });
+  await app.init();
+  return app;
+}
+
+export async function sql<T = Record<string, unknown>>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Until the documents capability is merged: the subset of its tables retention reads and
+ * writes, with the same names, columns and constraints that matter here.
+ */
+export async function ensureDocumentTables(databaseUrl: string): Promise<void> {
+  await sql(
+    databaseUrl,
+    `CREATE TABLE IF NOT EXISTS documents (
+       id uuid PRIMARY KEY, title text NOT NULL, kind text NOT NULL, classification smallint NOT NULL, department text NOT NULL,
+       owner_id uuid NOT NULL, tags text[] NOT NULL DEFAULT '{}', personal_data text NOT NULL DEFAULT 'none', series_id uuid NULL,
+       status text NOT NULL DEFAULT 'active', review_due_at timestamptz NULL, current_version integer NOT NULL,
+       created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, last_accessed_at timestamptz NULL,
+       CONSTRAINT ck_documents_status CHECK (status IN ('active', 'on_hold', 'pending_disposition', 'destroyed')));
+     CREATE TABLE IF NOT EXISTS document_versions (
+       id uuid PRIMARY KEY, document_id uuid NOT NULL REFERENCES documents (id), number integer NOT NULL, size bigint NOT NULL,
+       sha256 text NOT NULL, media_type text NOT NULL, original_filename text NOT NULL, author_id uuid NOT NULL, comment text NULL,
+       created_at timestamptz NOT NULL, restored_from integer NULL, storage_key text NOT NULL UNIQUE, wrapped_key bytea NULL,
+       kek_id text NOT NULL, nonce_prefix bytea NOT NULL, chunk_size integer NOT NULL, UNIQUE (document_id, number))`,
+  );
+}
+
+export interface FixtureDocument {
+  id: string;
+  objectKeys: string[];
+  sha256s: string[];
+}
+
+/** A document with `versions` stored objects (random bytes standing in for ciphertext) and wrapped keys. */
+export async function insertDocument(
+  databaseUrl: string,
+  store: ObjectStore,
+  d: { title: string; seriesId: string | null; createdAt: Date; classification?: number; personalData?: string; versions?: number },
+): Promise<FixtureDocument> {
+  const id = randomUUID();
+  const versions = d.versions ?? 1;
+  await sql(
+    databaseUrl,
+    `INSERT INTO documents (id, title, kind, classification, department, owner_id, personal_data, series_id, status, current_version, created_at, updated_at)
+     VALUES ($1, $2, 'record', $3, 'hr', $4, $5, $6, 'active', $7, $8, $8)`,
+    [id, d.title, d.classification ?? 2, randomUUID(), d.personalData ?? 'none', d.seriesId, versions, d.createdAt],
+  );
+  const out: FixtureDocument = { id, objectKeys: [], sha256s: [] };
+  for (let n = 1; n <= versions; n++) {
+    const versionId = randomUUID();
+    const key = `documents/${id}/${versionId}`;
+    const body = randomBytes(1024 + n);
+    await store.put(key, Readable.from([body]));
+    const sha = randomBytes(32).toString('hex');
+    await sql(
+      databaseUrl,
+      `INSERT INTO document_versions (id, document_id, number, size, sha256, media_type, original_filename, author_id, created_at, storage_key, wrapped_key, kek_id, nonce_prefix, chunk_size)
+       VALUES ($1, $2, $3, $4, $5, 'application/pdf', 'f.pdf', $6, $7, $8, $9, 'kek-1', $10, 1048576)`,
+      [versionId, id, n, body.length, sha, randomUUID(), d.createdAt, key, randomBytes(60), randomBytes(8)],
+    );
+    out.objectKeys.push(key);
+    out.sha256s.push(sha);
+  }
+  return out;
+}
