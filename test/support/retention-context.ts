@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID, sign } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,7 +7,7 @@ import { AuditModule } from '@kura/audit';
 import { Clock, JsonLogger } from '@kura/common';
 import { ConfigModule, loadConfig, S3Settings } from '@kura/config';
 import { DatabaseModule, migrate } from '@kura/database';
-import { CERTIFICATE_SIGNER, CertificateSigner, RetentionModule } from '@kura/retention';
+import { CERTIFICATE_SIGNER, CertificateSigner, RetentionJobsModule, RetentionModule, VERSION_DIGESTER, VersionDigester } from '@kura/retention';
 import { ObjectStore } from '@kura/storage';
 
 /** A signer over a PEM private key file's contents (test and child processes). */
@@ -23,6 +23,8 @@ export interface RetentionContextOptions {
   clock?: Clock;
   /** Slows every object deletion: lets a test kill an executor mid-batch. */
   deleteDelayMs?: number;
+  /** Stands in for the documents capability's decrypting reader (fixity). */
+  digester?: VersionDigester;
 }
 
 /** The retention services without HTTP, as the worker composes them: one "instance". */
@@ -42,11 +44,12 @@ export async function startRetentionContext(o: RetentionContextOptions): Promise
       { provide: Clock, useValue: o.clock ?? new Clock() },
       { provide: CERTIFICATE_SIGNER, useValue: o.signer },
       { provide: ObjectStore, useFactory: () => new SlowStore(o.s3) },
+      { provide: VERSION_DIGESTER, useValue: o.digester ?? { sha256: () => Promise.reject(new Error('no digester')) } },
     ],
-    exports: [Clock, CERTIFICATE_SIGNER, ObjectStore],
+    exports: [Clock, CERTIFICATE_SIGNER, ObjectStore, VERSION_DIGESTER],
   })
   class GlobalsModule {}
-  @Module({ imports: [{ module: GlobalsModule, global: true }, RetentionModule] })
+  @Module({ imports: [{ module: GlobalsModule, global: true }, RetentionModule, RetentionJobsModule] })
   class ContextModule {}
   const app = await NestFactory.createApplicationContext(ContextModule, { logger: new JsonLogger('error'), abortOnError: false });
   await app.init();
@@ -110,7 +113,7 @@ export async function insertDocument(
     const key = `documents/${id}/${versionId}`;
     const body = randomBytes(1024 + n);
     await store.put(key, Readable.from([body]));
-    const sha = randomBytes(32).toString('hex');
+    const sha = createHash('sha256').update(body).digest('hex');
     await sql(
       databaseUrl,
       `INSERT INTO document_versions (id, document_id, number, size, sha256, media_type, original_filename, author_id, created_at, storage_key, wrapped_key, kek_id, nonce_prefix, chunk_size)
