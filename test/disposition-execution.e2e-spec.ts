@@ -13,6 +13,7 @@ import {
   DispositionService,
   HoldsService,
   RetentionEventsService,
+  SeriesRepository,
   SeriesService,
   SPECIFIC_TITLE_PLACEHOLDER,
   verifyCertificate,
@@ -166,6 +167,26 @@ describe('DispositionExecutor', () => {
     // Lengthening is fine.
     const res = await events.record(a, { event: 'employment-ended', occurredAt: clock.now().toISOString(), documentIds: [doc.id] });
     expect(res.items[0].dispositionDate).not.toBeNull();
+  });
+
+  it('refuses to shorten a series or move a document to a shorter series while one of its documents is held', async () => {
+    const seriesId = await series('WAGE-5', 5, 'created');
+    const shorter = await series('WAGE-3', 3, 'created');
+    const doc = await insertDocument(databaseUrl, store, { title: '賃金台帳', seriesId, createdAt: clock.now() });
+    const service = ctx.get(SeriesService);
+    // Not held: any change is allowed.
+    expect((await service.update(a, seriesId, { years: 4 })).years).toBe(4);
+    await ctx.get(HoldsService).create(a, { name: 'h', reason: 'r', documentIds: [doc.id] });
+    await expectDomainError(service.update(a, seriesId, { years: 3 }), 'conflict');
+    await expectDomainError(service.update(a, seriesId, { years: 3, months: 11, days: 30 }), 'conflict');
+    expect((await sql(databaseUrl, `SELECT years FROM record_series WHERE id = $1`, [seriesId]))[0]).toEqual({ years: 4 });
+    expect(await sql(databaseUrl, `SELECT outcome FROM audit_events WHERE action = 'retention.series.update' AND target_id = $1 ORDER BY seq`, [seriesId])).toEqual([{ outcome: 'allowed' }, { outcome: 'denied' }, { outcome: 'denied' }]);
+    // Longer, or an event trigger still waiting for its event, is fine.
+    expect((await service.update(a, seriesId, { years: 6 })).years).toBe(6);
+    expect((await service.update(a, seriesId, { trigger: 'event:last-entry-made' })).trigger).toBe('event:last-entry-made');
+    const { dataSource } = ctx.get(SeriesRepository);
+    await expectDomainError(dataSource.transaction((m) => service.assertSeriesChangeAllowed(m, doc.id, shorter)), 'conflict');
+    await expect(dataSource.transaction((m) => service.assertSeriesChangeAllowed(m, doc.id, null))).resolves.toBeUndefined();
   });
 
   it('needs a decision for review series: extend keeps the record with its reason', async () => {

@@ -6,7 +6,7 @@ import { Clock, JsonLogger } from '@kura/common';
 import { ConfigError, ConfigModule, loadConfig } from '@kura/config';
 import { DatabaseModule, migrate } from '@kura/database';
 import { startEmbeddedPostgres } from '@kura/embedded';
-import { SeriesRepository, SeriesService } from '@kura/retention';
+import { RetentionRepository, SeriesRepository, SeriesService } from '@kura/retention';
 import type { CliIo } from './cli';
 
 /** `retention seed-file-plan`: idempotent; series whose code exists are left untouched. Audited as the system. */
@@ -34,7 +34,7 @@ export async function seedFilePlanCommand(io: CliIo): Promise<number> {
     await migrate(databaseUrl);
     @Module({
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, 2), AuditModule],
-      providers: [{ provide: Clock, useValue: new Clock() }, SeriesRepository, SeriesService],
+      providers: [{ provide: Clock, useValue: new Clock() }, SeriesRepository, RetentionRepository, SeriesService],
     })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger, abortOnError: false });

@@ -7,6 +7,7 @@ export * from './certificate/certificate-pdf';
 export * from './series/series.repository';
 export * from './series/series.service';
 export * from './series/create-series.dto';
+export * from './series/update-series.dto';
 export * from './holds/holds.repository';
 export * from './holds/holds.service';
 export * from './holds/create-hold.dto';

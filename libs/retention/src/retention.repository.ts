@@ -80,6 +80,16 @@ export class RetentionRepository {
     return (await m.query(`${FACTS} WHERE d.id = ANY($1::uuid[]) ORDER BY d.id`, [ids])) as DocumentFacts[];
   }
 
+  /** Held, not destroyed documents of a series, locked: the ones whose retention must not shrink. */
+  async heldInSeries(m: EntityManager, seriesId: string): Promise<DocumentFacts[]> {
+    const ids = (await m.query(
+      `SELECT DISTINCT d.id FROM documents d JOIN legal_hold_documents hd ON hd.document_id = d.id JOIN legal_holds h ON h.id = hd.hold_id
+        WHERE d.series_id = $1 AND h.released_at IS NULL AND d.status <> 'destroyed' ORDER BY d.id`,
+      [seriesId],
+    )) as Array<{ id: string }>;
+    return this.facts(m, ids.map((r) => r.id), true);
+  }
+
   /** Documents whose disposition date has passed at `now`, not destroyed, not extended and not held. */
   due(m: EntityManager, now: Date): Promise<DocumentFacts[]> {
     return m.query(

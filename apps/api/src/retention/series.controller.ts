@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Policy } from '@kura/access';
 import { type Actor, CurrentActor } from '@kura/identity';
-import { CreateSeriesDto, SeriesService, SeriesView } from '@kura/retention';
+import { CreateSeriesDto, SeriesService, SeriesView, UpdateSeriesDto } from '@kura/retention';
 
 @ApiTags('retention')
 @ApiBearerAuth()
@@ -14,6 +14,12 @@ export class SeriesController {
   @Post()
   create(@CurrentActor() actor: Actor, @Body() dto: CreateSeriesDto): Promise<SeriesView> {
     return this.series.create(actor, dto);
+  }
+
+  @Policy('manage', 'Series')
+  @Patch(':id')
+  update(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateSeriesDto): Promise<SeriesView> {
+    return this.series.update(actor, id, dto);
   }
 
   @Policy('read', 'Series')

@@ -40,8 +40,18 @@ export class SeriesRepository {
     return m.query(`SELECT ${COLUMNS} FROM record_series ORDER BY code`) as Promise<SeriesRow[]>;
   }
 
-  async findById(m: EntityManager, id: string): Promise<SeriesRow | null> {
-    const rows = (await m.query(`SELECT ${COLUMNS} FROM record_series WHERE id = $1`, [id])) as SeriesRow[];
+  async update(m: EntityManager, id: string, s: NewSeries, at: Date): Promise<SeriesRow> {
+    const [row] = (await m.query(
+      `WITH u AS (UPDATE record_series SET name = $2, years = $3, months = $4, days = $5, trigger = $6, disposition = $7, citation = $8, updated_at = $9
+                   WHERE id = $1 RETURNING *)
+       SELECT ${COLUMNS} FROM u`,
+      [id, s.name, s.years, s.months, s.days, s.trigger, s.disposition, s.citation, at],
+    )) as SeriesRow[];
+    return row;
+  }
+
+  async findById(m: EntityManager, id: string, lock = false): Promise<SeriesRow | null> {
+    const rows = (await m.query(`SELECT ${COLUMNS} FROM record_series WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])) as SeriesRow[];
     return rows[0] ?? null;
   }
 }

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
 import { FilePlanEntry, seedFilePlan } from '../file-plan/file-plan';
-import { describePeriod } from '../retention-period';
+import { RetentionRepository } from '../retention.repository';
+import { describePeriod, dispositionDate, isShortening, parseTrigger } from '../retention-period';
 import { CreateSeriesDto } from './create-series.dto';
 import { NewSeries, SeriesRepository, SeriesRow } from './series.repository';
+import { UpdateSeriesDto } from './update-series.dto';
 
 export interface SeriesView {
   id: string;
@@ -48,6 +51,7 @@ export interface SeedResult {
 export class SeriesService {
   constructor(
     private readonly repo: SeriesRepository,
+    private readonly retention: RetentionRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -78,6 +82,68 @@ export class SeriesService {
     });
     if (!row) throw new DomainError(ErrorCode.Conflict, `A series with code ${dto.code} already exists.`);
     return seriesView(row);
+  }
+
+  /** A change that would let a held record go earlier is refused (A.5.33: holds freeze retention). */
+  async update(actor: Actor, id: string, dto: UpdateSeriesDto): Promise<SeriesView> {
+    const outcome = await this.repo.dataSource.transaction(async (m) => {
+      const before = await this.repo.findById(m, id, true);
+      if (!before) return { error: DomainError.notFound('series') };
+      const after: NewSeries = {
+        code: before.code,
+        name: dto.name ?? before.name,
+        years: dto.years ?? before.years,
+        months: dto.months ?? before.months,
+        days: dto.days ?? before.days,
+        trigger: dto.trigger ?? before.trigger,
+        disposition: dto.disposition ?? before.disposition,
+        citation: dto.citation ?? before.citation,
+      };
+      const trigger = parseTrigger(after.trigger)!;
+      const shortened = (await this.retention.heldInSeries(m, id))
+        .filter((f) => {
+          const events = Object.fromEntries(Object.entries(f.events).map(([k, v]) => [k, new Date(v)]));
+          return isShortening(f.dispositionAt, dispositionDate({ trigger, period: after, createdAt: f.createdAt, events }));
+        })
+        .map((f) => f.id);
+      if (shortened.length) return { error: new DomainError(ErrorCode.Conflict, 'The change would shorten the retention of documents under legal hold.', { documentIds: shortened }), shortened };
+      const row = await this.repo.update(m, id, after, this.clock.now());
+      const changed = (Object.keys(after) as Array<keyof NewSeries>).filter((k) => after[k] !== before[k]);
+      await this.audit.append(m, {
+        actor,
+        action: 'retention.series.update',
+        targetType: 'series',
+        targetId: id,
+        outcome: 'allowed',
+        details: { code: before.code, changed, before: Object.fromEntries(changed.map((k) => [k, before[k]])), after: Object.fromEntries(changed.map((k) => [k, after[k]])) },
+      });
+      return { row };
+    });
+    if ('error' in outcome) {
+      if (outcome.shortened) {
+        await this.audit.record({ actor, action: 'retention.series.update', targetType: 'series', targetId: id, outcome: 'denied', details: { reason: 'held', documentIds: outcome.shortened } });
+      }
+      throw outcome.error;
+    }
+    return seriesView(outcome.row);
+  }
+
+  /**
+   * For the documents capability, inside its transaction, before it changes a document's
+   * series: refuses (409) when the document is held and the change would shorten its retention.
+   */
+  async assertSeriesChangeAllowed(m: EntityManager, documentId: string, newSeriesId: string | null): Promise<void> {
+    const [f] = await this.retention.facts(m, [documentId], true);
+    if (!f || f.activeHolds === 0 || f.seriesId === newSeriesId) return;
+    const next = newSeriesId ? await this.repo.findById(m, newSeriesId) : null;
+    if (newSeriesId && !next) throw DomainError.validation('seriesId names no series.', [{ field: 'seriesId', messages: ['seriesId names no series'] }]);
+    // Without a series nothing is ever due: never shorter.
+    if (!next) return;
+    const events = Object.fromEntries(Object.entries(f.events).map(([k, v]) => [k, new Date(v)]));
+    const after = dispositionDate({ trigger: parseTrigger(next.trigger)!, period: next, createdAt: f.createdAt, events });
+    if (isShortening(f.dispositionAt, after)) {
+      throw new DomainError(ErrorCode.Conflict, 'The document is under legal hold: its retention cannot be shortened.', { documentIds: [documentId] });
+    }
   }
 
   async list(): Promise<SeriesView[]> {
