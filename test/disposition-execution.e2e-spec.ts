@@ -43,6 +43,8 @@ async function expectDomainError(p: Promise<unknown>, code: string): Promise<Dom
 
 /** Service-level disposition: the retention services on real PostgreSQL and S3, several "instances". */
 describe('DispositionExecutor', () => {
+  // The e2e project's testTimeout does not reach tests under load; PDF rendering takes seconds.
+  jest.setTimeout(60_000);
   let databaseUrl: string;
   let s3: S3Settings;
   let ctx: INestApplicationContext;
@@ -139,7 +141,7 @@ describe('DispositionExecutor', () => {
     await ctx.get(DispositionExecutor).execute(proposal.id, null);
     expect(await audits('document.destroy', doc.id)).toHaveLength(1);
     expect(await sql(databaseUrl, `SELECT count(*)::int AS n FROM disposition_certificates WHERE batch_id = $1`, [proposal.id])).toEqual([{ n: 1 }]);
-  });
+  }, 60_000);
 
   it('refuses approval when a hold arrives after the proposal, and leaves everything in place', async () => {
     const seriesId = await series('ACC-7', 7, 'created');
