@@ -20,7 +20,8 @@ export async function createApi(
   logger: LoggerService,
   clock = new Clock(),
 ): Promise<INestApplication> {
-  await migrate(infra.databaseUrl);
+  const applied = await migrate(infra.databaseUrl);
+  if (applied.length) logger.log({ msg: 'migrations applied', migrations: applied }, 'Database');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, infra, clock), new ExpressAdapter(), {
     logger,
     bufferLogs: false,

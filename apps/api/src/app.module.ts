@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccessModule } from '@kura/access';
 import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
@@ -6,13 +7,14 @@ import { DatabaseModule } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
 import { HealthController } from './health/health.controller';
+import { IdentityApiModule } from './identity/identity-api.module';
 
 @Module({})
 export class AppModule {
   static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule, AccessModule, IdentityApiModule],
       controllers: [HealthController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],

@@ -13,7 +13,8 @@ export async function createWorker(
   logger: LoggerService,
   clock = new Clock(),
 ): Promise<INestApplicationContext> {
-  await migrate(infra.databaseUrl);
+  const applied = await migrate(infra.databaseUrl);
+  if (applied.length) logger.log({ msg: 'migrations applied', migrations: applied }, 'Database');
   const worker = await NestFactory.createApplicationContext(WorkerModule.register(config, infra, clock), { logger, abortOnError: false });
   await worker.init();
   return worker;

@@ -10,6 +10,8 @@ export interface EmbeddedPostgresHandle {
   url: string;
   port: number;
   password: string;
+  /** True when an existing cluster in the data directory was started again. */
+  reusedData: boolean;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startEmbeddedPostgres(
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
     password,
+    reusedData: initialised,
     stop: () => pg.stop(),
   };
 }

@@ -9,6 +9,7 @@ export interface EmbeddedS3Handle {
 }
 
 interface S3rverInstance {
+  httpServer?: { keepAliveTimeout: number; headersTimeout: number };
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -24,6 +25,12 @@ export async function startEmbeddedS3(directory: string, bucket: string, region:
   await mkdir(directory, { recursive: true });
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, resetOnClose: false });
   const address = await server.run();
+  // Node's 5 s default drops idle keep-alive sockets the client may be about to reuse
+  // (ECONNRESET under load); MinIO keeps them far longer.
+  if (server.httpServer) {
+    server.httpServer.keepAliveTimeout = 75_000;
+    server.httpServer.headersTimeout = 76_000;
+  }
   return {
     settings: {
       endPoint: '127.0.0.1',

@@ -23,7 +23,10 @@ export async function startInfrastructure(config: KuraConfig, logger: LoggerServ
       const pg = await startEmbeddedPostgres(path.join(config.varDir, 'postgres'), logger);
       stops.push(pg.stop);
       databaseUrl = pg.url;
-      logger.log({ msg: 'embedded PostgreSQL started', port: pg.port, dataDir: path.join(config.varDir, 'postgres') }, 'Infrastructure');
+      logger.log(
+        { msg: 'embedded PostgreSQL started', port: pg.port, dataDir: path.join(config.varDir, 'postgres'), reusedData: pg.reusedData },
+        'Infrastructure',
+      );
     }
     let s3 = config.s3;
     if (!s3) {

@@ -144,23 +144,26 @@ export class ObjectStore implements OnModuleInit {
   }
 }
 
-/** Regroups any chunk stream into parts of exactly `partSize` bytes (the last may be shorter). */
+/**
+ * Regroups any chunk stream into parts of exactly `partSize` bytes (the last may be
+ * shorter). Each part is filled in place, so a part costs its size once, not twice.
+ */
 export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSize: number): AsyncGenerator<Buffer> {
-  let chunks: Buffer[] = [];
-  let buffered = 0;
+  let part = Buffer.allocUnsafe(partSize);
+  let filled = 0;
   for await (const raw of body as AsyncIterable<Buffer | string>) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     while (chunk.length > 0) {
-      const take = Math.min(chunk.length, partSize - buffered);
-      chunks.push(chunk.subarray(0, take));
-      buffered += take;
+      const take = Math.min(chunk.length, partSize - filled);
+      chunk.copy(part, filled, 0, take);
+      filled += take;
       chunk = chunk.subarray(take);
-      if (buffered === partSize) {
-        yield Buffer.concat(chunks, buffered);
-        chunks = [];
-        buffered = 0;
+      if (filled === partSize) {
+        yield part;
+        part = Buffer.allocUnsafe(partSize);
+        filled = 0;
       }
     }
   }
-  if (buffered > 0) yield Buffer.concat(chunks, buffered);
+  if (filled > 0) yield part.subarray(0, filled);
 }

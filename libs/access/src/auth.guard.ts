@@ -1,0 +1,60 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AuditService } from '@kura/audit';
+import { DomainError, ErrorCode } from '@kura/common';
+import { AuthService } from '@kura/identity';
+import { AbilityFactory } from './ability.factory';
+import { ALLOWS_PENDING_PASSWORD_CHANGE } from './authenticated.decorator';
+import { IS_PUBLIC } from './public.decorator';
+import type { AccessRequest } from './request-access';
+
+export function routeOf(req: Request): string {
+  const path = (req.route as { path?: string } | undefined)?.path ?? req.path;
+  return `${req.method} ${path}`;
+}
+
+/**
+ * Global guard #1: every non-public route needs a live server-side session. The actor is
+ * rebuilt from the user row on every request, so a deactivation or privilege change
+ * takes effect on the very next request.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+    private readonly abilities: AbilityFactory,
+    private readonly audit: AuditService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return false;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
+    const req = ctx.switchToHttp().getRequest<Request & AccessRequest>();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
+    const result = await this.auth.authenticate(match?.[1]);
+    if (!result.ok) {
+      // A summary only: never the token or any part of it.
+      await this.audit.record({
+        actor: result.userId ? { id: result.userId, username: result.username ?? 'unknown' } : null,
+        action: 'auth.session',
+        outcome: 'denied',
+        details: { reason: result.reason, route: routeOf(req) },
+      });
+      throw new DomainError(ErrorCode.Unauthenticated, 'A valid bearer token is required; log in again.');
+    }
+    req.actor = result.actor;
+    req.ability = this.abilities.forActor(result.actor);
+    if (result.mustChangePassword && !this.reflector.get<boolean>(ALLOWS_PENDING_PASSWORD_CHANGE, ctx.getHandler())) {
+      await this.audit.record({
+        actor: result.actor,
+        action: 'access.denied',
+        outcome: 'denied',
+        details: { reason: 'password_change_required', route: routeOf(req) },
+      });
+      throw new DomainError(ErrorCode.PasswordChangeRequired, 'The password must be changed before anything else (POST /api/v1/auth/password).');
+    }
+    return true;
+  }
+}

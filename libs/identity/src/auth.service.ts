@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { AuditService } from '@kura/audit';
+import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { KuraConfig } from '@kura/config';
+import type { Actor } from './actor';
+import type { LoginResult } from './dto/auth.dto';
+import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
+import { SessionRepository } from './session.repository';
+import { UserRepository } from './user.repository';
+import type { UserEntity } from './user.entity';
+
+/** Why a bearer token was refused; audited, never shown to the caller. */
+export type SessionRejection = 'missing' | 'malformed' | 'unknown' | 'ended' | 'expired' | 'idle' | 'inactive';
+
+export type Authentication =
+  | { ok: true; actor: Actor; mustChangePassword: boolean }
+  | { ok: false; reason: SessionRejection; userId?: string; username?: string };
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+// One answer for unknown user, wrong password and locked account: the caller learns nothing about which.
+const LOGIN_FAILED = 'The username or password is incorrect, or the account is temporarily locked.';
+
+export function tokenSha256(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function toActor(user: UserEntity, sessionId: string): Actor {
+  return {
+    id: user.id,
+    username: user.username,
+    roles: [...user.roles],
+    clearance: user.clearance,
+    departments: [...user.departments],
+    designations: [...user.designations],
+    sessionId,
+  };
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly audit: AuditService,
+    private readonly config: KuraConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async login(username: string, password: string): Promise<LoginResult> {
+    const attempted = username.slice(0, 64);
+    const outcome = await this.users.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const user = await this.users.findByUsernameForUpdate(manager, username);
+      if (!user) {
+        await this.hasher.verifyDummy(password);
+        await this.audit.append(manager, { actor: null, actorName: attempted, action: 'auth.login', outcome: 'failed', details: { reason: 'unknown_user' } });
+        return null;
+      }
+      const who = { id: user.id, username: user.username };
+      const target = { targetType: 'User', targetId: user.id };
+      if (user.lockedUntil && user.lockedUntil > now) {
+        // A.9.4.2 / A.8.5: while locked even the right password is refused, so guessing stops paying.
+        await this.hasher.verifyDummy(password);
+        await this.audit.append(manager, {
+          actor: who, action: 'auth.login', outcome: 'failed', ...target,
+          details: { reason: 'locked', lockedUntil: user.lockedUntil.toISOString() },
+        });
+        return null;
+      }
+      // A lock that has run out starts a fresh count.
+      const priorFailures = user.lockedUntil ? 0 : user.failedAttempts;
+      const valid = await this.hasher.verify(password, user.passwordHash);
+      if (!valid || !user.active) {
+        const failedAttempts = priorFailures + 1;
+        const lock = failedAttempts >= this.config.lockoutThreshold;
+        const lockedUntil = lock ? new Date(now.getTime() + this.config.lockoutMinutes * 60_000) : null;
+        await this.users.update(manager, user.id, { failedAttempts: lock ? 0 : failedAttempts, lockedUntil });
+        await this.audit.append(manager, {
+          actor: who, action: 'auth.login', outcome: 'failed', ...target,
+          details: { reason: user.active ? 'wrong_password' : 'inactive', failedAttempts },
+        });
+        if (lock) {
+          await this.audit.append(manager, {
+            actor: who, action: 'auth.lockout', outcome: 'denied', ...target,
+            details: { failedAttempts, lockedUntil: lockedUntil!.toISOString(), lockoutMinutes: this.config.lockoutMinutes },
+          });
+        }
+        return null;
+      }
+      const token = randomBytes(32).toString('base64url');
+      const session = await this.sessions.insert(manager, {
+        userId: user.id,
+        tokenSha256: tokenSha256(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.config.accessTokenTtlSeconds * 1000),
+        lastSeenAt: now,
+      });
+      await this.users.update(manager, user.id, { failedAttempts: 0, lockedUntil: null, lastLoginAt: now });
+      await this.audit.append(manager, {
+        actor: who, action: 'auth.login', outcome: 'allowed', ...target,
+        details: { sessionId: session.id, mustChangePassword: user.mustChangePassword },
+      });
+      return { accessToken: token, tokenType: 'Bearer' as const, expiresIn: this.config.accessTokenTtlSeconds, mustChangePassword: user.mustChangePassword };
+    });
+    if (!outcome) throw new DomainError(ErrorCode.Unauthenticated, LOGIN_FAILED);
+    return outcome;
+  }
+
+  /** Resolves a bearer token to its actor; refreshes the idle timer on success. */
+  async authenticate(token: string | undefined): Promise<Authentication> {
+    if (!token) return { ok: false, reason: 'missing' };
+    if (!TOKEN_PATTERN.test(token)) return { ok: false, reason: 'malformed' };
+    const found = await this.sessions.findOpenByTokenHash(tokenSha256(token));
+    if (!found) return { ok: false, reason: 'unknown' };
+    const { session, user } = found;
+    const now = this.clock.now();
+    const who = { userId: user.id, username: user.username };
+    if (!user.active) return { ok: false, reason: 'inactive', ...who };
+    if (now >= session.expiresAt) return { ok: false, reason: 'expired', ...who };
+    if (now.getTime() - session.lastSeenAt.getTime() >= this.config.sessionIdleTimeoutSeconds * 1000) return { ok: false, reason: 'idle', ...who };
+    await this.sessions.touch(session.id, now);
+    return { ok: true, actor: toActor(user, session.id), mustChangePassword: user.mustChangePassword };
+  }
+
+  async logout(actor: Actor): Promise<void> {
+    await this.users.dataSource.transaction(async (manager) => {
+      await this.sessions.end(manager, actor.sessionId, this.clock.now(), 'logout');
+      await this.audit.append(manager, {
+        actor, action: 'auth.logout', outcome: 'allowed', targetType: 'User', targetId: actor.id, details: { sessionId: actor.sessionId },
+      });
+    });
+  }
+
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.users.findById(actor.id);
+    if (!user) throw new DomainError(ErrorCode.Unauthenticated, 'Authentication is required.');
+    if (!(await this.hasher.verify(currentPassword, user.passwordHash))) {
+      await this.audit.record({
+        actor, action: 'auth.password_change', outcome: 'failed', targetType: 'User', targetId: actor.id, details: { reason: 'wrong_current_password' },
+      });
+      throw DomainError.validation('The current password is incorrect.', [{ field: 'currentPassword', messages: ['currentPassword is incorrect'] }]);
+    }
+    const violations = this.policy.violations(newPassword, user.username);
+    if (currentPassword === newPassword) violations.push('must differ from the current password');
+    if (violations.length) {
+      await this.audit.record({
+        actor, action: 'auth.password_change', outcome: 'failed', targetType: 'User', targetId: actor.id, details: { reason: 'policy', violations },
+      });
+      throw DomainError.validation('The password does not meet the password policy.', [
+        { field: 'newPassword', messages: violations.map((m) => `newPassword ${m}`) },
+      ]);
+    }
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.users.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      await this.users.update(manager, user.id, { passwordHash, mustChangePassword: false, updatedAt: now });
+      // Other sessions may belong to whoever knew the old password; only this one survives.
+      const ended = await this.sessions.endAllForUser(manager, user.id, now, 'password_changed', actor.sessionId);
+      await this.audit.append(manager, {
+        actor, action: 'auth.password_change', outcome: 'allowed', targetType: 'User', targetId: actor.id,
+        details: { wasTemporary: user.mustChangePassword, otherSessionsEnded: ended },
+      });
+    });
+  }
+}

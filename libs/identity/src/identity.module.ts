@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessReviewSignoffEntity } from './access-review-signoff.entity';
+import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
+import { AccessReviewService } from './access-review.service';
+import { AuthService } from './auth.service';
+import { BootstrapAdminService } from './bootstrap-admin.service';
+import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
+import { SessionEntity } from './session.entity';
+import { SessionRepository } from './session.repository';
+import { UserEntity } from './user.entity';
+import { UserRepository } from './user.repository';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, AccessReviewSignoffEntity])],
+  providers: [
+    UserRepository,
+    SessionRepository,
+    AccessReviewSignoffRepository,
+    PasswordHasher,
+    PasswordPolicy,
+    AuthService,
+    UsersService,
+    AccessReviewService,
+    BootstrapAdminService,
+  ],
+  exports: [AuthService, UsersService, AccessReviewService, PasswordPolicy, PasswordHasher, UserRepository],
+})
+export class IdentityModule {}

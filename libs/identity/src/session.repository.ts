@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { SessionEndReason, SessionEntity } from './session.entity';
+import { UserEntity } from './user.entity';
+
+@Injectable()
+export class SessionRepository {
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  private repo(manager?: EntityManager) {
+    return (manager ?? this.dataSource.manager).getRepository(SessionEntity);
+  }
+
+  insert(manager: EntityManager, session: Omit<SessionEntity, 'id' | 'endedAt' | 'endReason'>): Promise<SessionEntity> {
+    const repo = this.repo(manager);
+    return repo.save(repo.create({ ...session, endedAt: null, endReason: null }));
+  }
+
+  /** The open session for a token hash, with its user's current row (privileges are read fresh on every request). */
+  async findOpenByTokenHash(tokenSha256: string): Promise<{ session: SessionEntity; user: UserEntity } | null> {
+    const session = await this.repo().findOne({ where: { tokenSha256, endedAt: IsNull() } });
+    if (!session) return null;
+    const user = await this.dataSource.manager.getRepository(UserEntity).findOne({ where: { id: session.userId } });
+    return user ? { session, user } : null;
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.repo().update({ id, endedAt: IsNull() }, { lastSeenAt: at });
+  }
+
+  async end(manager: EntityManager, id: string, at: Date, reason: SessionEndReason): Promise<boolean> {
+    const result = await this.repo(manager).update({ id, endedAt: IsNull() }, { endedAt: at, endReason: reason });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Ends every open session of a user; returns how many were open. */
+  async endAllForUser(manager: EntityManager, userId: string, at: Date, reason: SessionEndReason, exceptSessionId?: string): Promise<number> {
+    const qb = this.repo(manager)
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ endedAt: at, endReason: reason })
+      .where('user_id = :userId AND ended_at IS NULL', { userId });
+    if (exceptSessionId) qb.andWhere('id <> :exceptSessionId', { exceptSessionId });
+    const result = await qb.execute();
+    return result.affected ?? 0;
+  }
+}
