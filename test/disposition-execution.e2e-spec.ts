@@ -214,19 +214,25 @@ describe('DispositionExecutor', () => {
     expect(cert.certificate.notDestroyed).toEqual([{ recordId: keep.id, outcome: 'extended', reason: 'kept permanently by board resolution' }]);
   });
 
-  it('replaces the title of a specific document in the tombstone, the certificate and the due list', async () => {
+  it('keeps specific documents to My Number handlers, and replaces their title in the tombstone and certificate', async () => {
     const seriesId = await series('MN-COPIES', 0, 'event:purpose-ended');
     const doc = await insertDocument(databaseUrl, store, { title: '個人番号カード 佐藤花子', seriesId, createdAt: clock.now(), personalData: 'specific', classification: 3 });
-    await ctx.get(RetentionEventsService).record(a, { event: 'purpose-ended', occurredAt: clock.now().toISOString(), documentIds: [doc.id] });
-    const due = (await ctx.get(DispositionService).due(a)).items.find((i) => i.documentId === doc.id);
-    expect(due?.title).toBe(SPECIFIC_TITLE_PLACEHOLDER);
-    const handler = officer('handler', { designations: [Designation.MyNumberHandler] });
-    expect((await ctx.get(DispositionService).due(handler)).items.find((i) => i.documentId === doc.id)?.title).toBe('個人番号カード 佐藤花子');
-    const proposal = await ctx.get(DispositionService).propose(a, { documentIds: [doc.id] });
-    await ctx.get(DispositionService).approve(b, proposal.id, {});
-    expect((await sql(databaseUrl, `SELECT title FROM documents WHERE id = $1`, [doc.id]))[0]).toEqual({ title: SPECIFIC_TITLE_PLACEHOLDER });
-    const body = (await ctx.get(DispositionService).certificate(b, proposal.id, 'json')).body.toString();
+    const c = officer('handler-c', { designations: [Designation.MyNumberHandler], departments: ['hr'] });
+    const d = officer('handler-d', { designations: [Designation.MyNumberHandler], departments: ['hr'] });
+    // Not a handler: the document does not exist for officer a.
+    await expectDomainError(ctx.get(RetentionEventsService).record(a, { event: 'purpose-ended', occurredAt: clock.now().toISOString(), documentIds: [doc.id] }), 'not-found');
+    await ctx.get(RetentionEventsService).record(c, { event: 'purpose-ended', occurredAt: clock.now().toISOString(), documentIds: [doc.id] });
+    const service = ctx.get(DispositionService);
+    expect((await service.due(a)).items.map((i) => i.documentId)).not.toContain(doc.id);
+    expect((await service.due(c)).items.find((i) => i.documentId === doc.id)?.title).toBe('個人番号カード 佐藤花子');
+    await expectDomainError(service.propose(a, { documentIds: [doc.id] }), 'not-found');
+    const proposal = await service.propose(c, { documentIds: [doc.id] });
+    await expectDomainError(service.approve(b, proposal.id, {}), 'forbidden');
+    await service.approve(d, proposal.id, {});
+    expect((await sql(databaseUrl, `SELECT title, status FROM documents WHERE id = $1`, [doc.id]))[0]).toEqual({ title: SPECIFIC_TITLE_PLACEHOLDER, status: 'destroyed' });
+    const body = (await service.certificate(d, proposal.id, 'json')).body.toString();
     expect(body).not.toContain('佐藤花子');
+    expect(JSON.parse(body).certificate.records[0]).toMatchObject({ title: SPECIFIC_TITLE_PLACEHOLDER, titleWithheld: true, classificationJa: '極秘' });
     expect(JSON.stringify(await sql(databaseUrl, `SELECT plan, result FROM disposition_items WHERE document_id = $1`, [doc.id]))).not.toContain('佐藤花子');
   });
 

@@ -22,7 +22,8 @@ export interface DocumentFacts {
   title: string;
   kind: string;
   classification: number;
-  department: string | null;
+  department: string;
+  ownerId: string;
   personalData: 'none' | 'personal' | 'specific';
   status: string;
   createdAt: Date;
@@ -43,7 +44,7 @@ export interface DocumentFacts {
 }
 
 const FACTS = `
-  SELECT d.id, d.title, d.kind, d.classification, d.department, d.personal_data AS "personalData", d.status,
+  SELECT d.id, d.title, d.kind, d.classification, d.department, d.owner_id AS "ownerId", d.personal_data AS "personalData", d.status,
          d.created_at AS "createdAt", s.id AS "seriesId", s.code AS "seriesCode", s.name AS "seriesName",
          s.years, s.months, s.days, s.trigger, s.disposition, s.citation,
          t.trigger_at AS "triggerAt",

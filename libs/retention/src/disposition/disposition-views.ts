@@ -1,17 +1,16 @@
 import { classificationName } from '@kura/common';
-import { Designation, type Actor } from '@kura/identity';
-import { SPECIFIC_TITLE_PLACEHOLDER } from '../certificate/certificate.model';
+import { buildAbility, documentSubject } from '@kura/access';
+import type { Actor } from '@kura/identity';
 import type { DocumentFacts } from '../retention.repository';
 import { addPeriod, dueReason, parseTrigger } from '../retention-period';
 import type { BatchRow, ItemRow } from './disposition.repository';
 
-export const WITHHELD_TITLE = '[表題非表示 / title withheld]';
-
-/** Officers see what is due, but not titles they could not read: `specific` without the designation, or above clearance. */
-export function visibleTitle(actor: Actor | null, f: Pick<DocumentFacts, 'title' | 'personalData' | 'classification'>): string {
-  if (f.personalData === 'specific' && !actor?.designations.includes(Designation.MyNumberHandler)) return SPECIFIC_TITLE_PLACEHOLDER;
-  if (actor && f.classification > actor.clearance) return WITHHELD_TITLE;
-  return f.title;
+/**
+ * The same CASL rules that guard single access (SPEC §4): a document the officer may not
+ * read (above clearance; `specific` without the designation) is treated as absent.
+ */
+export function mayRead(actor: Actor, f: Pick<DocumentFacts, 'classification' | 'department' | 'personalData' | 'ownerId' | 'status'>): boolean {
+  return buildAbility(actor).can('read', documentSubject({ classification: f.classification, department: f.department, personalData: f.personalData, ownerId: f.ownerId, status: f.status }));
 }
 
 export function reasonFor(f: DocumentFacts): string {
@@ -36,10 +35,10 @@ export interface DueItemView {
   reason: string;
 }
 
-export function dueItemView(actor: Actor, f: DocumentFacts): DueItemView {
+export function dueItemView(f: DocumentFacts): DueItemView {
   return {
     documentId: f.id,
-    title: visibleTitle(actor, f),
+    title: f.title,
     classification: classificationName(f.classification),
     personalData: f.personalData,
     seriesId: f.seriesId!,

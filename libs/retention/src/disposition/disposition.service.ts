@@ -9,7 +9,7 @@ import { DocumentFacts, RetentionRepository } from '../retention.repository';
 import { DispositionExecutor } from './disposition.executor';
 import { ApproveBatchDto, ProposeBatchDto } from './disposition.dto';
 import { DispositionRepository } from './disposition.repository';
-import { BatchView, batchView, DueItemView, dueItemView, reasonFor, visibleTitle } from './disposition-views';
+import { BatchView, batchView, DueItemView, dueItemView, mayRead, reasonFor } from './disposition-views';
 
 export type CertificateFormat = 'json' | 'pdf';
 
@@ -40,7 +40,7 @@ export class DispositionService {
 
   async due(actor: Actor): Promise<{ items: DueItemView[] }> {
     const rows = await this.retention.due(this.retention.dataSource.manager, this.clock.now());
-    return { items: rows.map((f) => dueItemView(actor, f)) };
+    return { items: rows.filter((f) => mayRead(actor, f)).map(dueItemView) };
   }
 
   /** Checks every document is due and unblocked now; returns the facts or throws naming each blocked id. */
@@ -60,7 +60,7 @@ export class DispositionService {
   async propose(actor: Actor, dto: ProposeBatchDto): Promise<ProposalView> {
     const now = this.clock.now();
     const outcome = await this.repo.dataSource.transaction(async (m) => {
-      const facts = await this.retention.facts(m, dto.documentIds, true);
+      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
       const b = this.blockers(facts, dto.documentIds, now);
       if (b.missing.length) return { error: new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: b.missing }) };
       if (b.destroyed.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are destroyed or being destroyed.', { documentIds: b.destroyed }) };
@@ -77,7 +77,7 @@ export class DispositionService {
         const own = versions.filter((v) => v.documentId === f.id);
         const entry = {
           documentId: f.id,
-          title: visibleTitle(actor, f),
+          title: f.title,
           classification: classificationName(f.classification),
           series: { id: f.seriesId!, code: f.seriesCode!, name: f.seriesName!, disposition: f.disposition!, citation: f.citation! },
           dispositionDate: f.dispositionAt!.toISOString(),
@@ -126,6 +126,10 @@ export class DispositionService {
       const items = await this.repo.items(m, id);
       const ids = items.map((i) => i.documentId);
       const facts = await this.retention.facts(m, ids, true);
+      const unreadable = facts.filter((f) => !mayRead(actor, f)).map((f) => f.id);
+      if (unreadable.length) {
+        return { error: new DomainError(ErrorCode.Forbidden, 'The approver must be allowed to read every document of the batch.', { documentIds: unreadable }), reason: 'not-readable' };
+      }
       const b = this.blockers(facts, ids, now);
       if (b.held.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are under legal hold.', { documentIds: b.held, reason: 'held' }), reason: 'held' };
       if (b.missing.length || b.destroyed.length || b.notDue.length) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
+import { mayRead } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
 import { isShortening, parseTrigger } from '../retention-period';
 import { RecordEventsDto } from './record-events.dto';
@@ -30,7 +31,8 @@ export class RetentionEventsService {
       throw DomainError.validation('occurredAt must not be in the future.', [{ field: 'occurredAt', messages: ['occurredAt must not be in the future'] }]);
     }
     return this.retention.dataSource.transaction(async (m) => {
-      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Documents the officer may not read answer like missing ones (SPEC §4).
+      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
       const found = new Set(facts.map((f) => f.id));
       const missing = dto.documentIds.filter((id) => !found.has(id));
       if (missing.length) throw new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: missing });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
+import { mayRead } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
 import { CreateHoldDto } from './create-hold.dto';
 import { HoldRow, HoldsRepository } from './holds.repository';
@@ -45,7 +46,8 @@ export class HoldsService {
   async create(actor: Actor, dto: CreateHoldDto): Promise<HoldView> {
     const hold = await this.holds.dataSource.transaction(async (m) => {
       // Row locks serialise a new hold with a disposition executing on the same documents.
-      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Documents the officer may not read answer like missing ones (SPEC §4).
+      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
       const found = new Set(facts.map((f) => f.id));
       const missing = dto.documentIds.filter((id) => !found.has(id));
       if (missing.length) throw new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: missing });
