@@ -35,6 +35,17 @@ describe('HTTP foundation', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/node_modules|\.js:\d+/);
   });
 
+  it('answers invalid and unknown fields with a 400 problem naming each field', async () => {
+    const res = await request(t.http)
+      .post('/api/v1/auth/login')
+      .send({ username: 42, password: 'x', sneaky: true })
+      .expect(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: 'urn:kura:problem:validation', status: 400 });
+    const fields = (res.body.errors as Array<{ field: string }>).map((e) => e.field).sort();
+    expect(fields).toEqual(['sneaky', 'username']);
+  });
+
   it('propagates a well-formed X-Request-Id into the response and the logs', async () => {
     const id = 'req-test-0123456789';
     const res = await request(t.http).get('/api/v1/health/live').set('X-Request-Id', id).expect(200);
@@ -53,5 +64,8 @@ describe('HTTP foundation', () => {
     const res = await request(t.http).get('/api/docs-json').expect(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(Object.keys(res.body.paths)).toContain('/api/v1/health/ready');
+    const ui = await request(t.http).get('/api/docs').redirects(1).expect(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+    expect(ui.text).toMatch(/swagger/i);
   });
 });

@@ -6,16 +6,25 @@ import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
+import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { IdentityApiModule } from './identity/identity-api.module';
+import { KeysController } from './keys/keys.controller';
 
 @Module({})
 export class AppModule {
   static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl), StorageModule.forRoot(infra.s3), AuditModule, AccessModule, IdentityApiModule],
-      controllers: [HealthController],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(infra.databaseUrl),
+        StorageModule.forRoot(infra.s3),
+        AuditModule,
+        AccessModule,
+        IdentityApiModule,
+      ],
+      controllers: [HealthController, KeysController, AuditController],
       providers: [{ provide: Clock, useValue: clock }],
       exports: [Clock],
       global: true,

@@ -5,6 +5,7 @@ import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { StorageModule } from '@kura/storage';
+import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { Scheduler } from './scheduler';
 
 @Module({})
@@ -14,7 +15,7 @@ export class WorkerModule {
       module: WorkerModule,
       global: true,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob],
       exports: [Clock, Scheduler],
     };
   }

@@ -1,13 +1,19 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SigningModule } from '@kura/signing';
+import { AuditCheckpointEntity } from './audit-checkpoint.entity';
+import { AuditCheckpointRepository } from './audit-checkpoint.repository';
+import { AuditCheckpointService } from './audit-checkpoint.service';
 import { AuditEventEntity } from './audit-event.entity';
+import { AuditTrailService } from './audit-trail.service';
+import { AuditVerifier } from './audit-verifier';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEventEntity])],
-  providers: [AuditRepository, AuditService],
-  exports: [AuditService, AuditRepository],
+  imports: [TypeOrmModule.forFeature([AuditEventEntity, AuditCheckpointEntity]), SigningModule],
+  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService],
+  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService],
 })
 export class AuditModule {}

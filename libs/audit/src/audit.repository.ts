@@ -3,6 +3,43 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEventEntity } from './audit-event.entity';
 import { eventHash, HashedEvent } from './audit-hash';
+import type { AuditEventFilter, AuditEventView, Page, Paging } from './audit-query.types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface EventRow {
+  seq: string;
+  at: Date;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: AuditEventView['outcome'];
+  client_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+const toView = (r: EventRow): AuditEventView => ({
+  seq: Number(r.seq),
+  at: r.at.toISOString(),
+  actorId: r.actor_id,
+  actorName: r.actor_name,
+  action: r.action,
+  targetType: r.target_type,
+  targetId: r.target_id,
+  outcome: r.outcome,
+  clientAddress: r.client_address,
+  userAgent: r.user_agent,
+  requestId: r.request_id,
+  details: r.details,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
 
 export type NewAuditEvent = Omit<HashedEvent, 'seq' | 'at' | 'prevHash'>;
 
@@ -35,5 +72,35 @@ export class AuditRepository {
     );
     await manager.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [link.seq, hash]);
     return Object.assign(new AuditEventEntity(), link, { hash });
+  }
+
+  /** Events matching every given filter, in chain order (oldest first), one page. */
+  async search(filter: AuditEventFilter, paging: Paging): Promise<Page<AuditEventView>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const bind = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.actor !== undefined) bind(UUID.test(filter.actor) ? 'actor_id = ?::uuid' : 'actor_name = ?', filter.actor);
+    if (filter.action !== undefined) bind('action = ?', filter.action);
+    if (filter.targetId !== undefined) bind('target_id = ?', filter.targetId);
+    if (filter.outcome !== undefined) bind('outcome = ?', filter.outcome);
+    if (filter.from !== undefined) bind('at >= ?', filter.from);
+    if (filter.to !== undefined) bind('at < ?', filter.to);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = (await this.dataSource.query(
+      `SELECT seq::text AS seq, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address,
+              user_agent, request_id, details, prev_hash, hash
+         FROM audit_events ${clause} ORDER BY audit_events.seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, paging.pageSize, (paging.page - 1) * paging.pageSize],
+    )) as EventRow[];
+    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_events ${clause}`, params)) as Array<{ total: number }>;
+    return { items: rows.map(toView), page: paging.page, pageSize: paging.pageSize, total };
+  }
+
+  /** The access history of one target (e.g. a document), in chain order. */
+  findByTarget(targetId: string, paging: Paging): Promise<Page<AuditEventView>> {
+    return this.search({ targetId }, paging);
   }
 }

@@ -1,10 +1,16 @@
 import type { MigrationInterface } from 'typeorm';
 import { AuditTrail1764000000000 } from './1764000000000-audit-trail';
 import { Identity1764000100000 } from './1764000100000-identity';
+import { AuditAppendOnly1764000200000 } from './1764000200000-audit-append-only';
 import { Retention1764000400000 } from './1764000400000-retention';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
  * `synchronize`); each capability's tables are created by the migration that introduced it.
  */
-export const MIGRATIONS: Array<new () => MigrationInterface> = [AuditTrail1764000000000, Identity1764000100000, Retention1764000400000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [
+  AuditTrail1764000000000,
+  Identity1764000100000,
+  AuditAppendOnly1764000200000,
+  Retention1764000400000,
+];

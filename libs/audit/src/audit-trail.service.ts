@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '@kura/common';
+import type { Actor } from '@kura/identity';
+import { AuditCheckpointEntity } from './audit-checkpoint.entity';
+import { AuditCheckpointService } from './audit-checkpoint.service';
+import type { AuditEventView, Page, Paging } from './audit-query.types';
+import { AuditVerifier, VerifyResult } from './audit-verifier';
+import { AuditRepository } from './audit.repository';
+import { AuditService } from './audit.service';
+import type { AuditEventsQuery, PagingQuery } from './dto/audit-events.query';
+
+export interface CheckpointView {
+  seq: number;
+  hash: string;
+  createdAt: string;
+  keyId: string;
+  algorithm: 'Ed25519';
+  signature: string;
+}
+
+const toCheckpointView = (c: AuditCheckpointEntity): CheckpointView => ({
+  seq: Number(c.seq),
+  hash: c.hash,
+  createdAt: c.createdAt.toISOString(),
+  keyId: c.keyId,
+  algorithm: 'Ed25519',
+  signature: c.signature,
+});
+
+const paging = (q: PagingQuery): Paging => ({ page: q.page ?? 1, pageSize: q.pageSize ?? 50 });
+
+/**
+ * What auditors do with the trail: search it, verify it, checkpoint it. Every one of
+ * these reads is itself audited before the data is returned (A.8.15: the watchers are watched).
+ */
+@Injectable()
+export class AuditTrailService {
+  constructor(
+    private readonly events: AuditRepository,
+    private readonly audit: AuditService,
+    private readonly verifier: AuditVerifier,
+    private readonly checkpoints: AuditCheckpointService,
+  ) {}
+
+  async search(actor: Actor, q: AuditEventsQuery): Promise<Page<AuditEventView>> {
+    const from = q.from === undefined ? undefined : new Date(q.from);
+    const to = q.to === undefined ? undefined : new Date(q.to);
+    if (from && to && from > to) throw DomainError.validation('from must not be after to.', [{ field: 'from', messages: ['from must not be after to'] }]);
+    const filter = { actor: q.actor, action: q.action, targetId: q.targetId, outcome: q.outcome, from, to };
+    const result = await this.events.search(filter, paging(q));
+    await this.audit.record({
+      actor,
+      action: 'audit.events.read',
+      targetType: 'AuditEvent',
+      outcome: 'allowed',
+      details: { filter: { ...q, page: undefined, pageSize: undefined }, page: result.page, returned: result.items.length, total: result.total },
+    });
+    return result;
+  }
+
+  /** The access history of one target, audited as a read of that target's history. */
+  async historyOf(actor: Actor, targetType: string, targetId: string, p: Paging): Promise<Page<AuditEventView>> {
+    const result = await this.events.findByTarget(targetId, p);
+    await this.audit.record({ actor, action: 'audit.history.read', targetType, targetId, outcome: 'allowed', details: { returned: result.items.length } });
+    return result;
+  }
+
+  async verify(actor: Actor): Promise<VerifyResult> {
+    const result = await this.verifier.verify();
+    await this.audit.record({
+      actor,
+      action: 'audit.verify',
+      targetType: 'AuditEvent',
+      outcome: 'allowed',
+      details: { valid: result.valid, checked: result.checked, firstInvalidSeq: result.firstInvalidSeq },
+    });
+    return result;
+  }
+
+  async listCheckpoints(actor: Actor, q: PagingQuery): Promise<Page<CheckpointView>> {
+    const p = paging(q);
+    const { items, total } = await this.checkpoints.list(p.page, p.pageSize);
+    await this.audit.record({ actor, action: 'audit.checkpoints.read', targetType: 'AuditCheckpoint', outcome: 'allowed', details: { returned: items.length } });
+    return { items: items.map(toCheckpointView), page: p.page, pageSize: p.pageSize, total };
+  }
+
+  /** On demand; the answer is the new (or already existing) checkpoint of the current head. */
+  async createCheckpoint(actor: Actor): Promise<CheckpointView> {
+    try {
+      const checkpoint = await this.checkpoints.create();
+      if (!checkpoint) throw new DomainError(ErrorCode.Conflict, 'The audit trail is empty: there is nothing to checkpoint yet.');
+      await this.audit.record({
+        actor,
+        action: 'audit.checkpoint.create',
+        targetType: 'AuditCheckpoint',
+        targetId: checkpoint.seq,
+        outcome: 'allowed',
+      });
+      return toCheckpointView(checkpoint);
+    } catch (err) {
+      await this.audit.record({ actor, action: 'audit.checkpoint.create', targetType: 'AuditCheckpoint', outcome: 'failed' });
+      throw err;
+    }
+  }
+}

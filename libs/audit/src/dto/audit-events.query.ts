@@ -1,0 +1,83 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { AuditOutcome } from '../audit.types';
+
+export const AUDIT_PAGE_SIZE_MAX = 500;
+
+export class AuditEventsQuery {
+  @ApiPropertyOptional({ description: 'User id (UUID) or username' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  actor?: string;
+
+  @ApiPropertyOptional({ example: 'document.read' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$/, { message: 'action must be a dotted name such as document.read' })
+  action?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  targetId?: string;
+
+  @ApiPropertyOptional({ enum: ['allowed', 'denied', 'failed'] })
+  @IsOptional()
+  @IsIn(['allowed', 'denied', 'failed'])
+  outcome?: AuditOutcome;
+
+  @ApiPropertyOptional({ description: 'ISO 8601, inclusive' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601, exclusive' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  to?: string;
+
+  @ApiPropertyOptional({ enum: ['json'], description: 'Only json for now' })
+  @IsOptional()
+  @IsIn(['json'])
+  format?: 'json';
+
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_SIZE_MAX, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(AUDIT_PAGE_SIZE_MAX)
+  pageSize?: number;
+}
+
+export class PagingQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_SIZE_MAX, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(AUDIT_PAGE_SIZE_MAX)
+  pageSize?: number;
+}

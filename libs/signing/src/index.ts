@@ -1,0 +1,2 @@
+export * from './signer';
+export * from './signing.module';

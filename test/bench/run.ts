@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { runAuditBench } from './audit.bench';
+
+/** `npm run bench -- <name>`: one entry per benchmark. Not a test: nothing here gates CI. */
+const BENCHES: Record<string, () => Promise<void>> = {
+  audit: runAuditBench,
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in BENCHES));
+  if (names.length === 0 || unknown.length) {
+    console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> ...${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    process.exit(2);
+  }
+  for (const name of names) await BENCHES[name]();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
