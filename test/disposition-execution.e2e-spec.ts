@@ -22,7 +22,7 @@ import {
 import { ObjectStore } from '@kura/storage';
 import type { S3Settings } from '@kura/config';
 import { createDatabase, testInfra, uniqueName } from './support/infra';
-import { ensureDocumentTables, FixtureDocument, insertDocument, pemSigner, sql, startRetentionContext } from './support/retention-context';
+import { ensureDocumentTables, FixtureDocument, insertDocument, pemSigner, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
 
 const run = promisify(execFile);
 const YEAR = 365 * 86_400_000;
@@ -51,6 +51,7 @@ describe('DispositionExecutor', () => {
   let clock: Clock;
   let store: ObjectStore;
   let privateKeyPem: string;
+  let keysDir: string;
   let signer: ReturnType<typeof pemSigner>;
   const a = officer('officer-a');
   const b = officer('officer-b');
@@ -61,7 +62,8 @@ describe('DispositionExecutor', () => {
     privateKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     signer = pemSigner(privateKeyPem);
     clock = new Clock();
-    ctx = await startRetentionContext({ databaseUrl, s3, signer, clock });
+    keysDir = await writeSigningKey(privateKeyPem);
+    ctx = await startRetentionContext({ databaseUrl, s3, keysDir, clock });
     await ensureDocumentTables(databaseUrl);
     store = ctx.get(ObjectStore);
   });
@@ -242,7 +244,7 @@ describe('DispositionExecutor', () => {
       let output = '';
       const proc = spawn(process.execPath, ['-r', './test/support/swc-register.cjs', 'test/support/disposition-child.ts'], {
         cwd: root,
-        env: { ...process.env, KURA_CHILD: JSON.stringify({ databaseUrl, s3, privateKeyPem, ...input }) },
+        env: { ...process.env, KURA_CHILD: JSON.stringify({ databaseUrl, s3, keysDir, ...input }) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));

@@ -7,7 +7,7 @@ import { Role, type Actor } from '@kura/identity';
 import { FixityService, RetentionSweepService, SeriesService, VersionDigester } from '@kura/retention';
 import { ObjectStore } from '@kura/storage';
 import { createDatabase, testInfra, uniqueName } from './support/infra';
-import { ensureDocumentTables, insertDocument, pemSigner, sql, startRetentionContext } from './support/retention-context';
+import { ensureDocumentTables, insertDocument, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
 
 const YEAR = 365 * 86_400_000;
 
@@ -23,7 +23,7 @@ describe('retention worker jobs', () => {
   beforeAll(async () => {
     databaseUrl = await createDatabase();
     s3 = { ...testInfra().s3, bucket: uniqueName('kura') };
-    const signer = pemSigner(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const keysDir = await writeSigningKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     // Stand-in for the documents reader: the fixture objects are the plaintext.
     const storeRef: { current?: ObjectStore } = {};
     const digester: VersionDigester = {
@@ -34,8 +34,8 @@ describe('retention worker jobs', () => {
         return hash.digest('hex');
       },
     };
-    one = await startRetentionContext({ databaseUrl, s3, signer, clock, digester });
-    two = await startRetentionContext({ databaseUrl, s3, signer, clock, digester });
+    one = await startRetentionContext({ databaseUrl, s3, keysDir, clock, digester });
+    two = await startRetentionContext({ databaseUrl, s3, keysDir, clock, digester });
     await ensureDocumentTables(databaseUrl);
     store = one.get(ObjectStore);
     storeRef.current = store;

@@ -1,4 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID, sign } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,7 +10,8 @@ import { AuditModule } from '@kura/audit';
 import { Clock, JsonLogger } from '@kura/common';
 import { ConfigModule, loadConfig, S3Settings } from '@kura/config';
 import { DatabaseModule, migrate } from '@kura/database';
-import { CERTIFICATE_SIGNER, CertificateSigner, RetentionJobsModule, RetentionModule, VERSION_DIGESTER, VersionDigester } from '@kura/retention';
+import { CertificateSigner, RetentionJobsModule, RetentionModule, VERSION_DIGESTER, VersionDigester } from '@kura/retention';
+import { SIGNING_KEY_FILE } from '@kura/signing';
 import { ObjectStore } from '@kura/storage';
 
 /** A signer over a PEM private key file's contents (test and child processes). */
@@ -16,10 +20,18 @@ export function pemSigner(privateKeyPem: string, keyId = 'test-signing-key'): Ce
   return { keyId, publicKeyPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(), sign: (data: Buffer) => sign(null, data, key) };
 }
 
+/** A fresh KEYS_DIR holding the given Ed25519 private key as the service signing key. */
+export async function writeSigningKey(privateKeyPem: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-keys-'));
+  await writeFile(path.join(dir, SIGNING_KEY_FILE), privateKeyPem, { mode: 0o600 });
+  return dir;
+}
+
 export interface RetentionContextOptions {
   databaseUrl: string;
   s3: S3Settings;
-  signer: CertificateSigner;
+  /** Holds signing-ed25519.pem: the service Signer loads it (see writeSigningKey). */
+  keysDir: string;
   clock?: Clock;
   /** Slows every object deletion: lets a test kill an executor mid-batch. */
   deleteDelayMs?: number;
@@ -30,7 +42,7 @@ export interface RetentionContextOptions {
 /** The retention services without HTTP, as the worker composes them: one "instance". */
 export async function startRetentionContext(o: RetentionContextOptions): Promise<INestApplicationContext> {
   await migrate(o.databaseUrl);
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: o.databaseUrl, ORGANISATION_NAME: 'Example K.K.' });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: o.databaseUrl, KEYS_DIR: o.keysDir, ORGANISATION_NAME: 'Example K.K.' });
   const delay = o.deleteDelayMs ?? 0;
   class SlowStore extends ObjectStore {
     override async delete(key: string): Promise<void> {
@@ -42,11 +54,10 @@ export async function startRetentionContext(o: RetentionContextOptions): Promise
     imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(o.databaseUrl, 4), AuditModule],
     providers: [
       { provide: Clock, useValue: o.clock ?? new Clock() },
-      { provide: CERTIFICATE_SIGNER, useValue: o.signer },
       { provide: ObjectStore, useFactory: () => new SlowStore(o.s3) },
       { provide: VERSION_DIGESTER, useValue: o.digester ?? { sha256: () => Promise.reject(new Error('no digester')) } },
     ],
-    exports: [Clock, CERTIFICATE_SIGNER, ObjectStore, VERSION_DIGESTER],
+    exports: [Clock, ObjectStore, VERSION_DIGESTER],
   })
   class GlobalsModule {}
   @Module({ imports: [{ module: GlobalsModule, global: true }, RetentionModule, RetentionJobsModule] })

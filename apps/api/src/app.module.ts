@@ -10,6 +10,7 @@ import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { IdentityApiModule } from './identity/identity-api.module';
 import { KeysController } from './keys/keys.controller';
+import { RetentionHttpModule } from './retention/retention-http.module';
 
 @Module({})
 export class AppModule {
@@ -23,6 +24,7 @@ export class AppModule {
         AuditModule,
         AccessModule,
         IdentityApiModule,
+        RetentionHttpModule,
       ],
       controllers: [HealthController, KeysController, AuditController],
       providers: [{ provide: Clock, useValue: clock }],

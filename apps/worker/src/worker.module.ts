@@ -4,8 +4,10 @@ import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
+import { RetentionJobsModule } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { RetentionJobs } from './jobs/retention.jobs';
 import { Scheduler } from './scheduler';
 
 @Module({})
@@ -14,8 +16,8 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, RetentionJobsModule],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, RetentionJobs],
       exports: [Clock, Scheduler],
     };
   }

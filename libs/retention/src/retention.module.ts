@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DispositionExecutor } from './disposition/disposition.executor';
+import { Signer } from '@kura/signing';
+import { CERTIFICATE_SIGNER, DispositionExecutor } from './disposition/disposition.executor';
 import { DispositionRepository } from './disposition/disposition.repository';
 import { DispositionService } from './disposition/disposition.service';
 import { RetentionEventsService } from './events/retention-events.service';
@@ -11,10 +12,12 @@ import { SeriesService } from './series/series.service';
 
 /**
  * File plan, retention, holds and certified disposition. Needs, from the importing
- * application: Clock, KuraConfig, AuditService, ObjectStore and a CERTIFICATE_SIGNER.
+ * application (global providers): Clock, KuraConfig, AuditService, ObjectStore, Signer.
  */
 @Module({
   providers: [
+    // Certificates are signed with the service key that also signs audit checkpoints (KEYS_DIR).
+    { provide: CERTIFICATE_SIGNER, useExisting: Signer },
     SeriesRepository,
     SeriesService,
     RetentionRepository,
