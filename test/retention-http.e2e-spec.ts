@@ -53,11 +53,11 @@ describe('retention HTTP API', () => {
     expect(await sql(t.databaseUrl, `SELECT code FROM record_series WHERE code LIKE 'X-%'`)).toEqual([]);
 
     const list = await request(t.http).get('/api/v1/retention/series').set(as(b)).expect(200);
-    expect(list.body).toEqual([expect.objectContaining({ code: 'HR-ROSTER-7', retention: '7 years' })]);
+    expect(list.body).toEqual({ items: [expect.objectContaining({ code: 'HR-ROSTER-7', retention: '7 years' })] });
     expect(await sql(t.databaseUrl, `SELECT actor_name, outcome FROM audit_events WHERE action = 'retention.series.create'`)).toEqual([{ actor_name: 'officer-a', outcome: 'allowed' }]);
   });
 
-  it('runs the story over HTTP: event, clock +7y+1d, due, holds, proposal, four-eyes, 410-free destruction, certificate', async () => {
+  it('runs the story over HTTP: event, clock +7y+1d, due, holds, proposal, four-eyes, destruction, certificate', async () => {
     const seriesId = (await sql<{ id: string }>(t.databaseUrl, `SELECT id FROM record_series WHERE code = 'HR-ROSTER-7'`))[0].id;
     const doc = await insertDocument(t.databaseUrl, store, { title: '労働者名簿 2026', seriesId, createdAt: t.clock.now(), versions: 2 });
 

@@ -24,7 +24,7 @@ export class SeriesController {
 
   @Policy('read', 'Series')
   @Get()
-  list(): Promise<SeriesView[]> {
+  list(): Promise<{ items: SeriesView[] }> {
     return this.series.list();
   }
 }

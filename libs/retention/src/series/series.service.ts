@@ -146,8 +146,8 @@ export class SeriesService {
     }
   }
 
-  async list(): Promise<SeriesView[]> {
-    return (await this.repo.list()).map(seriesView);
+  async list(): Promise<{ items: SeriesView[] }> {
+    return { items: (await this.repo.list()).map(seriesView) };
   }
 
   /** Loads the shipped Japanese file plan; series whose code exists are left as they are. */
