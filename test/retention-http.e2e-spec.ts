@@ -4,8 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { JsonLogger } from '@kura/common';
 import { verifyCertificateText } from '@kura/retention';
 import { ObjectStore } from '@kura/storage';
+import { RetentionJobs } from '../apps/worker/src/jobs/retention.jobs';
+import { Scheduler } from '../apps/worker/src/scheduler';
+import { createWorker } from '../apps/worker/src/worker.factory';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, login, loginAdmin, TestUser } from './support/auth';
 import { ensureDocumentTables, insertDocument, sql } from './support/retention-context';
@@ -133,5 +137,20 @@ describe('retention HTTP API', () => {
     const noAccept = await request(t.http).get(url).set(as(b)).unset('Accept').expect(200);
     expect(noAccept.headers['content-type']).toMatch(/^application\/json/);
     await request(t.http).get(url).set(as(staff)).expect(403);
+  });
+
+  it('the worker registers the due sweep and fixity; the sweep audits retention.due', async () => {
+    const worker = await createWorker(t.config, { databaseUrl: t.databaseUrl, s3: t.s3 }, new JsonLogger('error', () => undefined), t.clock);
+    try {
+      const scheduler = worker.get(Scheduler);
+      expect(scheduler.jobNames).toEqual(expect.arrayContaining(['retention.sweep', 'fixity']));
+      const seriesId = (await sql<{ id: string }>(t.databaseUrl, `SELECT id FROM record_series WHERE code = 'HR-ROSTER-7'`))[0].id;
+      await request(t.http).patch(`/api/v1/retention/series/${seriesId}`).set(as(a)).send({ trigger: 'created' }).expect(200);
+      const doc = await insertDocument(t.databaseUrl, store, { title: 'old roster', seriesId, createdAt: new Date(t.clock.now().getTime() - 8 * 365 * DAY) });
+      await scheduler.runNow(worker.get(RetentionJobs).sweep);
+      expect(await sql(t.databaseUrl, `SELECT actor_name, outcome FROM audit_events WHERE action = 'retention.due' AND target_id = $1`, [doc.id])).toEqual([{ actor_name: 'system', outcome: 'allowed' }]);
+    } finally {
+      await worker.close();
+    }
   });
 });

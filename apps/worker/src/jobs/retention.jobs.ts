@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { KuraConfig } from '@kura/config';
 import { FixityService, RetentionSweepService } from '@kura/retention';
-import { Scheduler } from '../scheduler';
+import { Job, Scheduler } from '../scheduler';
 
 /**
  * The daily due sweep (audits `retention.due`, resumes interrupted disposition batches)
@@ -11,15 +11,21 @@ import { Scheduler } from '../scheduler';
  */
 @Injectable()
 export class RetentionJobs implements OnApplicationBootstrap {
+  readonly sweep: Job;
+  readonly fixity: Job;
+
   constructor(
     private readonly scheduler: Scheduler,
-    private readonly config: KuraConfig,
-    private readonly sweep: RetentionSweepService,
-    private readonly fixity: FixityService,
-  ) {}
+    config: KuraConfig,
+    sweeper: RetentionSweepService,
+    fixity: FixityService,
+  ) {
+    this.sweep = { name: 'retention.sweep', intervalSeconds: config.retentionSweepIntervalSeconds, run: async () => void (await sweeper.sweep()) };
+    this.fixity = { name: 'fixity', intervalSeconds: config.fixityIntervalSeconds, run: async () => void (await fixity.run()) };
+  }
 
   onApplicationBootstrap(): void {
-    this.scheduler.register({ name: 'retention.sweep', intervalSeconds: this.config.retentionSweepIntervalSeconds, run: async () => void (await this.sweep.sweep()) });
-    this.scheduler.register({ name: 'fixity', intervalSeconds: this.config.fixityIntervalSeconds, run: async () => void (await this.fixity.run()) });
+    this.scheduler.register(this.sweep);
+    this.scheduler.register(this.fixity);
   }
 }
