@@ -91,10 +91,10 @@ export class RetentionRepository {
     return this.facts(m, ids.map((r) => r.id), true);
   }
 
-  /** Documents whose disposition date has passed at `now`, not destroyed, not extended and not held. */
+  /** Documents whose disposition date has passed at `now`, not (being) destroyed, not extended and not held. */
   due(m: EntityManager, now: Date): Promise<DocumentFacts[]> {
     return m.query(
-      `SELECT * FROM (${FACTS} WHERE d.status <> 'destroyed' AND d.series_id IS NOT NULL) f
+      `SELECT * FROM (${FACTS} WHERE d.status NOT IN ('destroyed', 'pending_disposition') AND d.series_id IS NOT NULL) f
         WHERE f."dispositionAt" <= $1
           AND (f."extendedUntil" IS NULL OR f."extendedUntil" <= $1)
           AND f."activeHolds" = 0

@@ -2,7 +2,7 @@ import { classificationName } from '@kura/common';
 import { buildAbility, documentSubject } from '@kura/access';
 import type { Actor } from '@kura/identity';
 import type { DocumentFacts } from '../retention.repository';
-import { addPeriod, dueReason, parseTrigger } from '../retention-period';
+import { dueReason, parseTrigger } from '../retention-period';
 import type { BatchRow, ItemRow } from './disposition.repository';
 
 /**
@@ -48,12 +48,6 @@ export function dueItemView(f: DocumentFacts): DueItemView {
     dispositionDate: f.dispositionAt!.toISOString(),
     reason: reasonFor(f),
   };
-}
-
-/** The TS rule applied to the SQL facts, as a cross-check when it matters (execution). */
-export function computedDispositionAt(f: DocumentFacts): Date | null {
-  if (!f.triggerAt) return null;
-  return addPeriod(f.triggerAt, { years: f.years ?? 0, months: f.months ?? 0, days: f.days ?? 0 });
 }
 
 export interface BatchView {
