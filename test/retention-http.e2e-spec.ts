@@ -133,7 +133,15 @@ describe('retention HTTP API', () => {
     await run('pdftoppm', ['-r', '30', '-png', '-f', '1', '-l', '1', path.join(dir, 'c.pdf'), path.join(dir, 'p')]);
     await rm(dir, { recursive: true, force: true });
 
-    await request(t.http).get(url).set(as(b)).set('Accept', 'text/html').expect(406);
+    const notAcceptable = await request(t.http).get(url).set(as(b)).set('Accept', 'text/html').expect(406);
+    expect(notAcceptable.headers['content-type']).toMatch(/^application\/problem\+json/);
+    for (const [accept, type] of [
+      ['*/*', /^application\/json/],
+      ['application/pdf;q=0.5, application/json', /^application\/json/],
+      ['text/html, application/*;q=0.2', /^application\/json/],
+    ] as const) {
+      expect((await request(t.http).get(url).set(as(b)).set('Accept', accept).expect(200)).headers['content-type']).toMatch(type);
+    }
     const noAccept = await request(t.http).get(url).set(as(b)).unset('Accept').expect(200);
     expect(noAccept.headers['content-type']).toMatch(/^application\/json/);
     await request(t.http).get(url).set(as(staff)).expect(403);
