@@ -88,19 +88,20 @@ describe('DispositionExecutor', () => {
     const seriesId = await series('HR-ROSTER', 7, 'event:employment-ended');
     const doc = await insertDocument(databaseUrl, store, { title: '労働者名簿 山田', seriesId, createdAt: clock.now(), versions: 2 });
     const due = ctx.get(DispositionService);
+    const mine = async () => (await due.due(a)).items.filter((i) => i.documentId === doc.id);
 
-    expect((await due.due(a)).items).toEqual([]);
+    expect(await mine()).toEqual([]);
     await ctx.get(RetentionEventsService).record(a, { event: 'employment-ended', occurredAt: clock.now().toISOString(), documentIds: [doc.id] });
-    expect((await due.due(a)).items).toEqual([]);
+    expect(await mine()).toEqual([]);
     clock.advance(7 * YEAR + 2 * 86_400_000 + 86_400_000);
-    const items = (await due.due(a)).items;
+    const items = await mine();
     expect(items).toEqual([expect.objectContaining({ documentId: doc.id, seriesCode: 'HR-ROSTER', reason: expect.stringContaining('event "employment-ended"') })]);
 
     const hold = await ctx.get(HoldsService).create(a, { name: 'Litigation 2033-1', reason: 'labour tribunal', documentIds: [doc.id] });
-    expect((await due.due(a)).items).toEqual([]);
+    expect(await mine()).toEqual([]);
     await expectDomainError(due.propose(a, { documentIds: [doc.id] }), 'conflict');
     expect(await audits('disposition.propose', doc.id)).toEqual([expect.objectContaining({ outcome: 'denied' })]);
-    expect(await sql(databaseUrl, `SELECT 1 FROM disposition_batches`)).toEqual([]);
+    expect(await sql(databaseUrl, `SELECT 1 FROM disposition_items WHERE document_id = $1`, [doc.id])).toEqual([]);
     await ctx.get(HoldsService).release(a, hold.id);
 
     const proposal = await due.propose(a, { documentIds: [doc.id] });
