@@ -140,6 +140,8 @@ describe('DispositionExecutor', () => {
     expect(stdout).toContain('秘 CONFIDENTIAL');
     await rm(dir, { recursive: true, force: true });
 
+    expect(await due.tombstone(doc.id)).toEqual({ destroyedAt: expect.any(String), batchId: proposal.id, certificate: `/api/v1/disposition/batches/${proposal.id}/certificate` });
+
     // Executing again changes nothing and issues no second certificate.
     await ctx.get(DispositionExecutor).execute(proposal.id, null);
     expect(await audits('document.destroy', doc.id)).toHaveLength(1);

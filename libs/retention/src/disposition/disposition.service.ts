@@ -177,6 +177,13 @@ export class DispositionService {
     return batchView(b, await this.repo.items(m, id), (await this.repo.certificate(m, id)) !== null);
   }
 
+  /** For a destroyed document's metadata: when, by which batch, and where its certificate is. */
+  async tombstone(documentId: string): Promise<{ destroyedAt: string; batchId: string; certificate: string } | null> {
+    const d = await this.repo.destructionOf(this.repo.dataSource.manager, documentId);
+    if (!d) return null;
+    return { destroyedAt: d.destroyedAt.toISOString(), batchId: d.batchId, certificate: `/api/v1/disposition/batches/${d.batchId}/certificate` };
+  }
+
   async signedCertificate(id: string): Promise<SignedCertificate> {
     const m = this.repo.dataSource.manager;
     const b = await this.repo.findBatch(m, id);
