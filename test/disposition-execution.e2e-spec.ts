@@ -140,6 +140,9 @@ describe('DispositionExecutor', () => {
     expect(stdout).toContain('秘 CONFIDENTIAL');
     await rm(dir, { recursive: true, force: true });
 
+    // The erased key bytes do not linger as dead tuples: the executor vacuumed the table.
+    const [vacuum] = await sql<{ last_vacuum: Date | null }>(databaseUrl, `SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'document_versions'`);
+    expect(vacuum.last_vacuum).not.toBeNull();
     expect(await due.tombstone(doc.id)).toEqual({ destroyedAt: expect.any(String), batchId: proposal.id, certificate: `/api/v1/disposition/batches/${proposal.id}/certificate` });
 
     // Executing again changes nothing and issues no second certificate.
