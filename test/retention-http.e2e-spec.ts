@@ -154,6 +154,52 @@ describe('retention HTTP API', () => {
     await request(t.http).get(url).set(as(staff)).expect(403);
   });
 
+  it('answers bad input with problem+json 4xx and writes nothing', async () => {
+    const missing = '5b0c8f0e-9a3e-4d5f-8a1b-2c3d4e5f6a7b';
+    const count = async () => (await sql<{ n: number }>(t.databaseUrl, `SELECT (SELECT count(*) FROM legal_holds) + (SELECT count(*) FROM disposition_batches) + (SELECT count(*) FROM retention_events) AS n`))[0].n;
+    const before = await count();
+    const auditBefore = (await sql<{ n: number }>(t.databaseUrl, `SELECT count(*)::int AS n FROM audit_events WHERE outcome = 'allowed' AND action ~ '^(hold|disposition|retention)\\.'`))[0].n;
+
+    const cases: Array<[string, string, object, number]> = [
+      ['post', '/api/v1/holds', { name: 'h', reason: 'r', documentIds: [missing] }, 404],
+      ['post', '/api/v1/holds', { name: 'h', reason: 'r', documentIds: [] }, 400],
+      ['post', '/api/v1/holds', { name: 'h', reason: 'r', documentIds: ['nope'] }, 400],
+      ['post', '/api/v1/holds', { name: '', reason: 'r', documentIds: [missing] }, 400],
+      ['post', `/api/v1/holds/${missing}/release`, {}, 404],
+      ['post', '/api/v1/retention/events', { event: 'Employment Ended', occurredAt: '2020-01-01T00:00:00Z', documentIds: [missing] }, 400],
+      ['post', '/api/v1/retention/events', { event: 'employment-ended', occurredAt: 'yesterday', documentIds: [missing] }, 400],
+      ['post', '/api/v1/disposition/batches', { documentIds: [] }, 400],
+      ['post', '/api/v1/disposition/batches', { documentIds: [missing, missing] }, 400],
+      ['post', '/api/v1/disposition/batches', { documentIds: [missing] }, 404],
+      ['post', `/api/v1/disposition/batches/${missing}/approve`, {}, 404],
+      ['post', `/api/v1/disposition/batches/${missing}/approve`, { decisions: [{ documentId: missing, decision: 'burn' }] }, 400],
+      ['get', `/api/v1/disposition/batches/${missing}/certificate`, {}, 404],
+      ['get', `/api/v1/disposition/batches/not-a-uuid/certificate`, {}, 400],
+      ['patch', `/api/v1/retention/series/${missing}`, { years: 1 }, 404],
+      ['patch', `/api/v1/retention/series/${missing}`, { code: 'NEW' }, 400],
+    ];
+    for (const [method, url, body, status] of cases) {
+      const req = method === 'get' ? request(t.http).get(url) : method === 'patch' ? request(t.http).patch(url).send(body) : request(t.http).post(url).send(body);
+      const res = await req.set(as(a));
+      expect({ method, url, body, status: res.status }).toEqual({ method, url, body, status });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+|SELECT|INSERT/);
+    }
+    expect(await count()).toBe(before);
+    expect((await sql<{ n: number }>(t.databaseUrl, `SELECT count(*)::int AS n FROM audit_events WHERE outcome = 'allowed' AND action ~ '^(hold|disposition|retention)\\.'`))[0].n).toBe(auditBefore);
+  });
+
+  it('a certificate is not available before the batch has executed', async () => {
+    const seriesId = (await request(t.http).post('/api/v1/retention/series').set(as(a)).send({ ...seriesBody, code: 'EARLY-1', years: 1, trigger: 'created' }).expect(201)).body.id as string;
+    const doc = await insertDocument(t.databaseUrl, store, { title: 'early', seriesId, createdAt: new Date(t.clock.now().getTime() - 2 * 365 * DAY) });
+    const proposal = await request(t.http).post('/api/v1/disposition/batches').set(as(a)).send({ documentIds: [doc.id] }).expect(201);
+    const res = await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}/certificate`).set(as(a)).expect(404);
+    expect(res.body.detail).toMatch(/not finished/);
+    // A second proposal of the same document is refused while the first is open.
+    await request(t.http).post('/api/v1/disposition/batches').set(as(b)).send({ documentIds: [doc.id] }).expect(409);
+    expect((await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}`).set(as(b)).expect(200)).body).toMatchObject({ state: 'proposed', certificate: null });
+  });
+
   it('the worker registers the due sweep and fixity; the sweep audits retention.due', async () => {
     const worker = await createWorker(t.config, { databaseUrl: t.databaseUrl, s3: t.s3 }, new JsonLogger('error', () => undefined), t.clock);
     try {
