@@ -198,6 +198,12 @@ describe('retention HTTP API', () => {
     // A second proposal of the same document is refused while the first is open.
     await request(t.http).post('/api/v1/disposition/batches').set(as(b)).send({ documentIds: [doc.id] }).expect(409);
     expect((await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}`).set(as(b)).expect(200)).body).toMatchObject({ state: 'proposed', certificate: null });
+    // Withdrawn, the document can be proposed again; a cancelled batch cannot be approved.
+    expect((await request(t.http).post(`/api/v1/disposition/batches/${proposal.body.id}/cancel`).set(as(b)).expect(200)).body).toMatchObject({ state: 'cancelled', items: [{ state: 'skipped' }] });
+    await request(t.http).post(`/api/v1/disposition/batches/${proposal.body.id}/approve`).set(as(b)).send({}).expect(409);
+    await request(t.http).post(`/api/v1/disposition/batches/${proposal.body.id}/cancel`).set(as(b)).expect(409);
+    await request(t.http).post('/api/v1/disposition/batches').set(as(b)).send({ documentIds: [doc.id] }).expect(201);
+    expect(await store.stat(doc.objectKeys[0])).not.toBeNull();
   });
 
   it('the worker registers the due sweep and fixity; the sweep audits retention.due', async () => {

@@ -46,6 +46,13 @@ export class DispositionController {
     return this.disposition.approve(actor, id, dto);
   }
 
+  @Policy('manage', 'Disposition')
+  @Post('batches/:id/cancel')
+  @HttpCode(200)
+  cancel(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<BatchView> {
+    return this.disposition.cancel(actor, id);
+  }
+
   @Policy('read', 'Disposition')
   @Get('batches/:id/certificate')
   @ApiProduces('application/json', 'application/pdf')

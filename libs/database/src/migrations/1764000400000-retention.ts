@@ -91,11 +91,11 @@ export class Retention1764000400000 implements MigrationInterface {
         approved_at timestamptz NULL,
         completed_at timestamptz NULL,
         CONSTRAINT pk_disposition_batches PRIMARY KEY (id),
-        CONSTRAINT ck_disposition_batches_state CHECK (state IN ('proposed', 'executing', 'completed')),
-        CONSTRAINT ck_disposition_batches_approval CHECK ((state = 'proposed') = (approved_by IS NULL)),
+        CONSTRAINT ck_disposition_batches_state CHECK (state IN ('proposed', 'executing', 'completed', 'cancelled')),
+        CONSTRAINT ck_disposition_batches_approval CHECK ((state IN ('proposed', 'cancelled')) = (approved_by IS NULL)),
         -- Four-eyes, enforced by the database as well as the service.
         CONSTRAINT ck_disposition_batches_four_eyes CHECK (approved_by IS NULL OR approved_by <> proposed_by),
-        CONSTRAINT ck_disposition_batches_completed CHECK ((state = 'completed') = (completed_at IS NOT NULL))
+        CONSTRAINT ck_disposition_batches_completed CHECK ((state IN ('completed', 'cancelled')) = (completed_at IS NOT NULL))
       )`);
     await q.query(`
       CREATE TABLE disposition_items (

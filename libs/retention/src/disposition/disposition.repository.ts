@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
-export type BatchState = 'proposed' | 'executing' | 'completed';
+export type BatchState = 'proposed' | 'executing' | 'completed' | 'cancelled';
 export type ItemState = 'pending' | 'erased' | 'destroyed' | 'extended' | 'skipped';
 
 export interface BatchRow {
@@ -80,7 +80,7 @@ export class DispositionRepository {
     return (await m.query(
       `SELECT i.document_id AS "documentId", i.batch_id AS "batchId" FROM disposition_items i
          JOIN disposition_batches b ON b.id = i.batch_id
-        WHERE i.document_id = ANY($1::uuid[]) AND i.state IN ('pending', 'erased') AND b.state <> 'completed'`,
+        WHERE i.document_id = ANY($1::uuid[]) AND i.state IN ('pending', 'erased') AND b.state IN ('proposed', 'executing')`,
       [documentIds],
     )) as Array<{ documentId: string; batchId: string }>;
   }
@@ -112,6 +112,15 @@ export class DispositionRepository {
       JSON.stringify(result),
       finishedAt,
     ]);
+  }
+
+  /** A proposal withdrawn before approval: its items are released for a new proposal. */
+  async cancel(m: EntityManager, id: string, at: Date): Promise<void> {
+    await m.query(`UPDATE disposition_batches SET state = 'cancelled', completed_at = $2 WHERE id = $1 AND state = 'proposed'`, [id, at]);
+    await m.query(
+      `UPDATE disposition_items SET state = 'skipped', result = jsonb_build_object('reason', 'batch cancelled'), finished_at = $2 WHERE batch_id = $1 AND state = 'pending'`,
+      [id, at],
+    );
   }
 
   async complete(m: EntityManager, id: string, at: Date): Promise<void> {

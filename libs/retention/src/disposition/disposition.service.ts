@@ -170,6 +170,18 @@ export class DispositionService {
     return this.batch(id);
   }
 
+  /** Withdraws a proposal that has not been approved (either officer); audited. */
+  async cancel(actor: Actor, id: string): Promise<BatchView> {
+    await this.repo.dataSource.transaction(async (m) => {
+      const batch = await this.repo.findBatch(m, id, true);
+      if (!batch) throw DomainError.notFound('disposition batch');
+      if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
+      await this.repo.cancel(m, id, this.clock.now());
+      await this.audit.append(m, { actor, action: 'disposition.cancel', targetType: 'disposition_batch', targetId: id, outcome: 'allowed', details: { proposedBy: batch.proposedByName } });
+    });
+    return this.batch(id);
+  }
+
   async batch(id: string): Promise<BatchView> {
     const m = this.repo.dataSource.manager;
     const b = await this.repo.findBatch(m, id);
