@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -25,8 +26,13 @@ export async function seedFilePlanCommand(io: CliIo): Promise<number> {
   let stop = async () => undefined as void;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    // The embedded cluster of `npm start` (stop the service first: one process per data directory).
-    const pg = await startEmbeddedPostgres(path.join(config.varDir, 'postgres'), logger);
+    // The embedded cluster of `npm start`: one server per data directory, so the service must be stopped.
+    const dataDir = path.join(config.varDir, 'postgres');
+    if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
+      io.err(`The embedded PostgreSQL in ${dataDir} is in use (is Kura running?). Stop the service, or set DATABASE_URL, and run this again.`);
+      return 2;
+    }
+    const pg = await startEmbeddedPostgres(dataDir, logger);
     databaseUrl = pg.url;
     stop = pg.stop;
   }
