@@ -1,146 +1,218 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Client } from 'pg';
-import { AuditCheckpointService, AuditVerifier, checkpointPayload, eventHash, GENESIS_HASH } from '@kura/audit';
+import { AuditCheckpointService, AuditService, AuditVerifier, checkpointPayload, eventHash, GENESIS_HASH } from '@kura/audit';
 import { canonicalJson, DomainError } from '@kura/common';
 import { startTestApp, TestApp } from './support/app';
-import { recordEvents, superuser, tamper } from './support/audit';
+import { lastSeq, recordEvents, superuser, tamper } from './support/audit';
 
 /**
- * Each case: a fresh app, 20 events with signed checkpoints at 5, 10 and 20, then a
- * database administrator tampers with the triggers bypassed, and verify() must name
- * the exact first invalid sequence number.
+ * Each case: a fresh app, whose trail already holds the start-up events (b of them: the
+ * bootstrap administrator's creation), then 20 events with signed checkpoints at b+5, b+10
+ * and b+20; a database administrator tampers with the triggers bypassed, and verify()
+ * must name the exact first invalid sequence number. `s(k)` is the k-th test event's seq.
  */
 describe('audit chain tamper detection', () => {
   let t: TestApp;
   let verifier: AuditVerifier;
+  let base: number;
+  const s = (k: number): number => base + k;
 
   beforeEach(async () => {
     t = await startTestApp();
     verifier = t.app.get(AuditVerifier);
     const checkpoints = t.app.get(AuditCheckpointService);
+    base = await lastSeq(t);
+    expect(base).toBeGreaterThan(0);
     await recordEvents(t, 5);
-    await checkpoints.create();
+    await expect(checkpoints.create()).resolves.toMatchObject({ seq: String(s(5)) });
     await recordEvents(t, 5);
-    await checkpoints.create();
+    await expect(checkpoints.create()).resolves.toMatchObject({ seq: String(s(10)) });
     await recordEvents(t, 10);
-    await checkpoints.create();
-    await expect(verifier.verify()).resolves.toEqual({ valid: true, checked: 20, firstInvalidSeq: null, reason: null });
+    await expect(checkpoints.create()).resolves.toMatchObject({ seq: String(s(20)) });
+    await expect(verifier.verify()).resolves.toEqual({ valid: true, checked: s(20), firstInvalidSeq: null, reason: null });
   });
   afterEach(async () => {
     await t.close();
   });
 
   it('detects an edited row at that row', async () => {
-    await tamper(t, (db) => db.query(`UPDATE audit_events SET actor_name = 'mallory' WHERE seq = 7`));
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET actor_name = 'mallory' WHERE seq = $1`, [s(7)]));
     await expect(verifier.verify()).resolves.toEqual({
       valid: false,
-      checked: 6,
-      firstInvalidSeq: 7,
-      reason: expect.stringMatching(/event 7 was altered/),
+      checked: s(6),
+      firstInvalidSeq: s(7),
+      reason: `event ${s(7)} was altered (its hash does not match its content)`,
     });
   });
 
   it('detects an edit of the details JSON and of the time', async () => {
-    await tamper(t, (db) => db.query(`UPDATE audit_events SET details = details || '{"i": 999}'::jsonb WHERE seq = 12`));
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: 12 });
-    await tamper(t, (db) => db.query(`UPDATE audit_events SET at = at - interval '1 second' WHERE seq = 3`));
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: 3, checked: 2 });
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET details = details || '{"i": 999}'::jsonb WHERE seq = $1`, [s(12)]));
+    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: s(11), firstInvalidSeq: s(12) });
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET at = at - interval '1 second' WHERE seq = $1`, [s(3)]));
+    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: s(3), checked: s(2) });
+  });
+
+  it('detects an edit of the first event of the trail (the genesis link)', async () => {
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET outcome = 'denied' WHERE seq = 1`));
+    await expect(verifier.verify()).resolves.toEqual({ valid: false, checked: 0, firstInvalidSeq: 1, reason: 'event 1 was altered (its hash does not match its content)' });
   });
 
   it('detects a deleted row in the middle at the missing sequence number', async () => {
-    await tamper(t, (db) => db.query(`DELETE FROM audit_events WHERE seq = 10`));
+    await tamper(t, (db) => db.query(`DELETE FROM audit_events WHERE seq = $1`, [s(10)]));
     await expect(verifier.verify()).resolves.toEqual({
       valid: false,
-      checked: 9,
-      firstInvalidSeq: 10,
-      reason: expect.stringMatching(/event 10 is missing/),
+      checked: s(9),
+      firstInvalidSeq: s(10),
+      reason: `event ${s(10)} is missing (the next stored event is ${s(11)})`,
     });
   });
 
   it('detects a deleted row whose successors were renumbered, at the first broken link', async () => {
     await tamper(t, async (db) => {
-      await db.query(`DELETE FROM audit_events WHERE seq = 15`);
-      await db.query(`UPDATE audit_events SET seq = seq - 1 WHERE seq > 15`);
+      await db.query(`DELETE FROM audit_events WHERE seq = $1`, [s(15)]);
+      await db.query(`UPDATE audit_events SET seq = seq - 1 WHERE seq > $1`, [s(15)]);
     });
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: 15, reason: expect.stringMatching(/does not link/) });
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(14),
+      firstInvalidSeq: s(15),
+      reason: `event ${s(15)} does not link to event ${s(14)} (prev_hash differs)`,
+    });
   });
 
   it('detects a truncated tail (fewer events than the last checkpoint covers) at the first missing sequence number', async () => {
     await tamper(t, async (db) => {
-      await db.query(`DELETE FROM audit_events WHERE seq > 16`);
+      await db.query(`DELETE FROM audit_events WHERE seq > $1`, [s(16)]);
       // The attacker also rewinds the head row so that appends continue from the cut.
-      const [last] = (await db.query(`SELECT seq, hash FROM audit_events WHERE seq = 16`)).rows as Array<{ seq: string; hash: string }>;
+      const [last] = (await db.query(`SELECT seq, hash FROM audit_events WHERE seq = $1`, [s(16)])).rows as Array<{ seq: string; hash: string }>;
       await db.query(`UPDATE audit_chain_head SET seq = $1, hash = $2`, [last.seq, last.hash]);
     });
     await expect(verifier.verify()).resolves.toEqual({
       valid: false,
-      checked: 16,
-      firstInvalidSeq: 17,
-      reason: expect.stringMatching(/chain ends at event 16 but signed checkpoint 20/),
+      checked: s(16),
+      firstInvalidSeq: s(17),
+      reason: `the chain ends at event ${s(16)} but signed checkpoint ${s(20)} covers it: events were removed from the tail`,
     });
-    // Appending after the cut does not hide it: the new event 20 differs from the signed checkpoint 20.
+    // Appending after the cut does not hide it: the new event s(20) differs from the signed checkpoint at s(20).
     await recordEvents(t, 4, 'after');
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: 19, firstInvalidSeq: 20, reason: expect.stringMatching(/differs from signed checkpoint 20/) });
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(19),
+      firstInvalidSeq: s(20),
+      reason: `event ${s(20)} differs from signed checkpoint ${s(20)}: the chain was rewritten up to here`,
+    });
   });
 
   it('detects a forged checkpoint (signed with another key) at its sequence number', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     await tamper(t, async (db) => {
-      const [row] = (await db.query(`SELECT seq::text AS seq, hash FROM audit_events WHERE seq = 15`)).rows as Array<{ seq: string; hash: string }>;
+      const [row] = (await db.query(`SELECT seq::text AS seq, hash FROM audit_events WHERE seq = $1`, [s(15)])).rows as Array<{ seq: string; hash: string }>;
       const at = new Date('2026-01-01T00:00:00.000Z');
       const forged = sign(null, Buffer.from(canonicalJson(checkpointPayload({ ...row, at }))), privateKey).toString('base64');
-      await db.query(`INSERT INTO audit_checkpoints (seq, hash, created_at, key_id, signature) VALUES (15, $1, $2, 'forged', $3)`, [row.hash, at, forged]);
+      await db.query(`INSERT INTO audit_checkpoints (seq, hash, created_at, key_id, signature) VALUES ($1, $2, $3, 'forged', $4)`, [s(15), row.hash, at, forged]);
     });
     await expect(verifier.verify()).resolves.toEqual({
       valid: false,
-      checked: 14,
-      firstInvalidSeq: 15,
-      reason: expect.stringMatching(/checkpoint 15 has an invalid signature/),
+      checked: s(14),
+      firstInvalidSeq: s(15),
+      reason: `checkpoint ${s(15)} has an invalid signature (forged or altered)`,
     });
   });
 
   it('detects an altered checkpoint and a forged checkpoint beyond the end of the chain', async () => {
-    await tamper(t, (db) => db.query(`UPDATE audit_checkpoints SET created_at = created_at + interval '1 day' WHERE seq = 10`));
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: 10, reason: expect.stringMatching(/invalid signature/) });
-    await tamper(t, async (db) => {
-      await db.query(`UPDATE audit_checkpoints SET created_at = created_at - interval '1 day' WHERE seq = 10`);
-      await db.query(`INSERT INTO audit_checkpoints (seq, hash, created_at, key_id, signature) VALUES (99, repeat('a', 64), now(), 'x', 'AAAA')`);
+    await tamper(t, (db) => db.query(`UPDATE audit_checkpoints SET created_at = created_at + interval '1 day' WHERE seq = $1`, [s(10)]));
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(9),
+      firstInvalidSeq: s(10),
+      reason: `checkpoint ${s(10)} has an invalid signature (forged or altered)`,
     });
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: 20, firstInvalidSeq: 99, reason: expect.stringMatching(/checkpoint 99 has an invalid signature/) });
+    await tamper(t, async (db) => {
+      await db.query(`UPDATE audit_checkpoints SET created_at = created_at - interval '1 day' WHERE seq = $1`, [s(10)]);
+      await db.query(`INSERT INTO audit_checkpoints (seq, hash, created_at, key_id, signature) VALUES ($1, repeat('a', 64), now(), 'x', 'AAAA')`, [s(99)]);
+    });
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(20),
+      firstInvalidSeq: s(99),
+      reason: `checkpoint ${s(99)} has an invalid signature (forged or altered)`,
+    });
   });
 
   it('catches an attacker who edits a row and recomputes every later hash, at the next signed checkpoint', async () => {
     await tamper(t, async (db) => {
-      await db.query(`UPDATE audit_events SET outcome = 'allowed', details = '{"i": 0}'::jsonb WHERE seq = 7`);
-      await rechain(db, 7);
+      await db.query(`UPDATE audit_events SET outcome = 'allowed', details = '{"i": 0}'::jsonb WHERE seq = $1`, [s(7)]);
+      await rechain(db, s(7));
     });
-    // The rewritten chain is internally consistent; only the signature over (10, hash) gives it away.
+    // The rewritten chain is internally consistent; only the signature over (s(10), hash) gives it away.
     await expect(verifier.verify()).resolves.toEqual({
       valid: false,
-      checked: 9,
-      firstInvalidSeq: 10,
-      reason: expect.stringMatching(/event 10 differs from signed checkpoint 10/),
+      checked: s(9),
+      firstInvalidSeq: s(10),
+      reason: `event ${s(10)} differs from signed checkpoint ${s(10)}: the chain was rewritten up to here`,
     });
   });
 
   it('does not trust the chain head row: a forged head breaks the next link, and no checkpoint blesses it', async () => {
     await tamper(t, (db) => db.query(`UPDATE audit_chain_head SET hash = repeat('b', 64)`));
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: true, checked: 20 });
+    await expect(verifier.verify()).resolves.toEqual({ valid: true, checked: s(20), firstInvalidSeq: null, reason: null });
     await recordEvents(t, 1, 'next');
-    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: 20, firstInvalidSeq: 21, reason: expect.stringMatching(/does not link/) });
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(20),
+      firstInvalidSeq: s(21),
+      reason: `event ${s(21)} does not link to event ${s(20)} (prev_hash differs)`,
+    });
     const db = await superuser(t);
     try {
       await expect(t.app.get(AuditCheckpointService).create()).rejects.toThrow(DomainError);
-      expect((await db.query(`SELECT seq FROM audit_checkpoints ORDER BY seq`)).rows.map((r: { seq: string }) => Number(r.seq))).toEqual([5, 10, 20]);
+      expect((await db.query(`SELECT seq FROM audit_checkpoints ORDER BY seq`)).rows.map((r: { seq: string }) => Number(r.seq))).toEqual([s(5), s(10), s(20)]);
     } finally {
       await db.end();
     }
   });
 
+  it('reads an event whose free text holds the column separator and JSON-special characters exactly, and catches an edit of it', async () => {
+    // The verifier reads each row as one U+001F-joined text; such a row must be re-read column by column, never mis-split.
+    await t.app.get(AuditService).record({
+      actor: { id: '00000000-0000-4000-8000-000000000001', username: 'ali\u001fce' },
+      action: 'test.separator',
+      targetType: '\u001f',
+      targetId: '=\u001f=',
+      outcome: 'allowed',
+      details: { '\u001f': 'a\u001fb', quote: '"\\\n\t\u0001\u2028 監査 \u{1F600}', n: 1.5e-7 },
+    });
+    await expect(verifier.verify()).resolves.toEqual({ valid: true, checked: s(21), firstInvalidSeq: null, reason: null });
+    // Moving the separator between columns keeps the joined text identical; the hash still tells.
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET target_type = '\u001f=', target_id = '\u001f' WHERE seq = $1`, [s(21)]));
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(20),
+      firstInvalidSeq: s(21),
+      reason: `event ${s(21)} was altered (its hash does not match its content)`,
+    });
+  });
+
+  it('catches a NULL smuggled into a NOT NULL column with its text moved into the next column through the separator', async () => {
+    // With the constraints dropped, actor_name NULL + action 'alice<U+001F>test.event' would join into the very text
+    // the original row joins into; the verifier must read the real columns and see the edit.
+    await tamper(t, async (db) => {
+      await db.query(`ALTER TABLE audit_events ALTER COLUMN actor_name DROP NOT NULL`);
+      await db.query(`ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS ck_audit_events_action`);
+      await db.query(`UPDATE audit_events SET actor_name = NULL, action = actor_name || E'\\x1f' || action WHERE seq = $1`, [s(8)]);
+    });
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(7),
+      firstInvalidSeq: s(8),
+      reason: `event ${s(8)} was altered (its hash does not match its content)`,
+    });
+  });
+
   it('refuses to checkpoint over an edit made since the last checkpoint', async () => {
     await recordEvents(t, 3, 'more');
-    await tamper(t, (db) => db.query(`UPDATE audit_events SET target_id = 'other' WHERE seq = 22`));
-    await expect(t.app.get(AuditCheckpointService).create()).rejects.toMatchObject({ code: 'integrity-failed', extensions: { firstInvalidSeq: 22 } });
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET target_id = 'other' WHERE seq = $1`, [s(22)]));
+    await expect(t.app.get(AuditCheckpointService).create()).rejects.toMatchObject({ code: 'integrity-failed', extensions: { firstInvalidSeq: s(22) } });
     await expect(t.app.get(AuditCheckpointService).list(1, 10)).resolves.toMatchObject({ total: 3 });
   });
 });

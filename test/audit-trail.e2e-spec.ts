@@ -9,6 +9,8 @@ import { createWorker } from '../apps/worker/src/worker.factory';
 import { AuditCheckpointJob } from '../apps/worker/src/jobs/audit-checkpoint.job';
 import { Scheduler } from '../apps/worker/src/scheduler';
 import { startTestApp, TestApp } from './support/app';
+import { lastSeq } from './support/audit';
+import { createDatabase } from './support/infra';
 
 const auditor: Actor = {
   id: '00000000-0000-4000-8000-0000000000a1',
@@ -24,10 +26,13 @@ const ALICE = '00000000-0000-4000-8000-000000000001';
 describe('audit trail: search, checkpoints, public key, worker job', () => {
   let t: TestApp;
   let trail: AuditTrailService;
+  /** Events already in the trail at start-up (the bootstrap administrator's creation). */
+  let base: number;
 
   beforeAll(async () => {
     t = await startTestApp();
     trail = t.app.get(AuditTrailService);
+    base = await lastSeq(t);
     const ds = t.app.get(DataSource);
     const audit = t.app.get(AuditRepository);
     const rows: Array<[string | null, string, string, string | null, 'allowed' | 'denied' | 'failed']> = [
@@ -54,10 +59,10 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
     await expect(trail.search(auditor, { actor: 'bob' })).resolves.toMatchObject({ total: 2 });
     await expect(trail.search(auditor, { action: 'document.read' })).resolves.toMatchObject({ total: 2 });
     await expect(trail.search(auditor, { targetId: 'doc-1', outcome: 'allowed' })).resolves.toMatchObject({ total: 3 });
-    await expect(trail.search(auditor, { outcome: 'failed' })).resolves.toMatchObject({ total: 1, items: [{ seq: 4, action: 'auth.login', actorName: 'bob', actorId: null }] });
+    await expect(trail.search(auditor, { outcome: 'failed' })).resolves.toMatchObject({ total: 1, items: [{ seq: base + 4, action: 'auth.login', actorName: 'bob', actorId: null }] });
     const page2 = await trail.search(auditor, { targetId: 'doc-1', page: 2, pageSize: 2 });
     expect(page2).toMatchObject({ page: 2, pageSize: 2, total: 3 });
-    expect(page2.items.map((e) => e.seq)).toEqual([5]);
+    expect(page2.items.map((e) => e.seq)).toEqual([base + 5]);
     // Each search above was itself audited, before returning.
     const reads = await trail.search(auditor, { action: 'audit.events.read', actor: 'audrey' });
     expect(reads.total).toBe(6);
@@ -75,9 +80,9 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
   it('gives the access history of one target through the repository (for the documents module)', async () => {
     const history = await t.app.get(AuditRepository).findByTarget('doc-1', { page: 1, pageSize: 10 });
     expect(history.items.map((e) => [e.seq, e.action])).toEqual([
-      [1, 'document.read'],
-      [3, 'document.create'],
-      [5, 'document.update'],
+      [base + 1, 'document.read'],
+      [base + 3, 'document.create'],
+      [base + 5, 'document.update'],
     ]);
   });
 
@@ -100,23 +105,27 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
     expect(verified).toMatchObject({ valid: true, firstInvalidSeq: null, reason: null });
   });
 
-  it('on an empty trail: verify is valid with nothing checked; an on-demand checkpoint is a 409 conflict, audited as failed', async () => {
-    const empty = await startTestApp();
+  it('on an empty trail (a worker started on a fresh database before any api): verify is valid with nothing checked; an on-demand checkpoint is a 409 conflict, audited as failed', async () => {
+    // An api instance is never an empty trail (it audits creating the bootstrap administrator); the worker does not.
+    const databaseUrl = await createDatabase();
+    let worker = await createWorker(t.config, { databaseUrl, s3: t.s3 }, new JsonLogger('error', () => undefined));
     try {
-      await expect(empty.app.get(AuditTrailService).verify(auditor)).resolves.toEqual({ valid: true, checked: 0, firstInvalidSeq: null, reason: null });
-      // verify() itself was audited, so empty it is no more; a fresh database is needed for the empty-checkpoint case.
-      const other = await startTestApp();
-      try {
-        await expect(other.app.get(AuditCheckpointService).create()).resolves.toBeNull();
-        await expect(other.app.get(AuditTrailService).createCheckpoint(auditor)).rejects.toMatchObject({ code: 'conflict' });
-        const events = await other.app.get(AuditRepository).search({ action: 'audit.checkpoint.create' }, { page: 1, pageSize: 10 });
-        expect(events.items).toMatchObject([{ outcome: 'failed', actorName: 'audrey' }]);
-        await expect(other.app.get(AuditCheckpointService).list(1, 10)).resolves.toEqual({ items: [], total: 0 });
-      } finally {
-        await other.close();
-      }
+      await expect(lastSeq({ databaseUrl })).resolves.toBe(0);
+      await expect(worker.get(AuditCheckpointService).create()).resolves.toBeNull();
+      await expect(worker.get(AuditTrailService).verify(auditor)).resolves.toEqual({ valid: true, checked: 0, firstInvalidSeq: null, reason: null });
     } finally {
-      await empty.close();
+      await worker.close();
+    }
+    // verify() itself was audited, so empty it is no more; a second fresh database for the empty-checkpoint case.
+    const other = await createDatabase();
+    worker = await createWorker(t.config, { databaseUrl: other, s3: t.s3 }, new JsonLogger('error', () => undefined));
+    try {
+      await expect(worker.get(AuditTrailService).createCheckpoint(auditor)).rejects.toMatchObject({ code: 'conflict' });
+      const events = await worker.get(AuditRepository).search({}, { page: 1, pageSize: 10 });
+      expect(events.items).toMatchObject([{ seq: 1, action: 'audit.checkpoint.create', outcome: 'failed', actorName: 'audrey' }]);
+      await expect(worker.get(AuditCheckpointService).list(1, 10)).resolves.toEqual({ items: [], total: 0 });
+    } finally {
+      await worker.close();
     }
   });
 
@@ -124,14 +133,6 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
     await expect(startTestApp({ databaseUrl: t.databaseUrl, s3: t.s3, env: { NODE_ENV: 'production' } })).rejects.toThrow(
       /signing key .*signing-ed25519\.pem does not exist\. In production the key is never generated/,
     );
-  });
-
-  it('answers the audit routes 401 without a session (the guard arrives with the identity branch)', async () => {
-    for (const path of ['/api/v1/audit/events', '/api/v1/audit/verify', '/api/v1/audit/checkpoints']) {
-      const res = await request(t.http).get(path).expect(401);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    }
-    await request(t.http).post('/api/v1/audit/checkpoints').expect(401);
   });
 
   it('registers the checkpoint job in the worker, which signs the head with the same key', async () => {

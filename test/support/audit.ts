@@ -34,3 +34,19 @@ export async function tamper(t: TestApp, fn: (db: Client) => Promise<unknown>): 
     await db.end();
   }
 }
+
+/**
+ * The newest sequence number in the trail, 0 when it is empty. A fresh app is not an empty
+ * trail (creating the bootstrap administrator is audited, and so is every login), so tests
+ * count from here rather than from 1.
+ */
+export async function lastSeq(t: Pick<TestApp, 'databaseUrl'>): Promise<number> {
+  const client = new Client({ connectionString: t.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ seq: number }>(`SELECT coalesce(max(seq), 0)::int AS seq FROM audit_events`);
+    return rows[0].seq;
+  } finally {
+    await client.end();
+  }
+}

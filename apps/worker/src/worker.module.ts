@@ -3,11 +3,13 @@ import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { DatabaseModule } from '@kura/database';
+import { SessionPurgeModule } from '@kura/identity';
 import type { Infrastructure } from '@kura/embedded';
 import { RetentionJobsModule } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { RetentionJobs } from './jobs/retention.jobs';
+import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler } from './scheduler';
 
 @Module({})
@@ -16,8 +18,8 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, RetentionJobsModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, RetentionJobs],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, SessionPurgeModule, RetentionJobsModule],
+      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, SessionPurgeJob, RetentionJobs],
       exports: [Clock, Scheduler],
     };
   }

@@ -14,3 +14,5 @@ export * from './users.service';
 export * from './access-review.service';
 export * from './bootstrap-admin.service';
 export * from './identity.module';
+export * from './session-purge.service';
+export * from './session-purge.module';

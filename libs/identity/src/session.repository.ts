@@ -45,4 +45,20 @@ export class SessionRepository {
     const result = await qb.execute();
     return result.affected ?? 0;
   }
+
+  /**
+   * Deletes up to `limit` sessions that stopped working before `cutoff`: ended (logout,
+   * privilege change…) or, never ended, past their absolute expiry or their idle timeout.
+   * A batch at a time keeps the row locks short; concurrent callers skip each other's rows.
+   */
+  async deleteDeadBefore(cutoff: Date, idleTimeoutSeconds: number, limit: number): Promise<number> {
+    const [, affected] = (await this.dataSource.query(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions
+          WHERE coalesce(ended_at, least(expires_at, last_seen_at + make_interval(secs => $2))) < $1
+          LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, idleTimeoutSeconds, limit],
+    )) as [unknown, number];
+    return affected;
+  }
 }
