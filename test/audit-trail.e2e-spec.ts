@@ -1,8 +1,12 @@
 import { createPublicKey, verify } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditCheckpointService, AuditRepository, AuditTrailService, checkpointPayload } from '@kura/audit';
 import { canonicalJson, JsonLogger } from '@kura/common';
+import { KeyRing } from '@kura/crypto';
 import { Actor, Role } from '@kura/identity';
 import { Signer } from '@kura/signing';
 import { createWorker } from '../apps/worker/src/worker.factory';
@@ -130,7 +134,10 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
   });
 
   it('refuses to start in production without a provisioned signing key, with one clear message', async () => {
-    await expect(startTestApp({ databaseUrl: t.databaseUrl, s3: t.s3, env: { NODE_ENV: 'production' } })).rejects.toThrow(
+    // Provision only the key-encryption key, so the signing key is the one missing.
+    const keysDir = await mkdtemp(path.join(os.tmpdir(), 'kura-keys-'));
+    new KeyRing(keysDir, { production: false, logger: { warn: () => undefined, log: () => undefined } }).init();
+    await expect(startTestApp({ databaseUrl: t.databaseUrl, s3: t.s3, keysDir, env: { NODE_ENV: 'production' } })).rejects.toThrow(
       /signing key .*signing-ed25519\.pem does not exist\. In production the key is never generated/,
     );
   });

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { runAuditBench } from './audit.bench';
+import { runStorageBench } from './storage.bench';
 
 /** `npm run bench -- <name>`: one entry per benchmark. Not a test: nothing here gates CI. */
 const BENCHES: Record<string, () => Promise<void>> = {
   audit: runAuditBench,
+  storage: runStorageBench,
 };
 
 async function main(): Promise<void> {

@@ -3,9 +3,14 @@ import { AccessModule } from '@kura/access';
 import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
+import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
+import { DOCUMENT_TOMBSTONES, DocumentsModule, SERIES_CHANGE_GUARD } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
+import { DispositionService, RetentionModule, SeriesService } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
+import { DocumentsController } from './documents/documents.controller';
+import { InventoryController } from './documents/inventory.controller';
 import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { IdentityApiModule } from './identity/identity-api.module';
@@ -24,11 +29,20 @@ export class AppModule {
         AuditModule,
         AccessModule,
         IdentityApiModule,
+        CryptoModule,
+        DocumentsModule,
+        RetentionModule,
         RetentionHttpModule,
       ],
-      controllers: [HealthController, KeysController, AuditController],
-      providers: [{ provide: Clock, useValue: clock }],
-      exports: [Clock],
+      controllers: [HealthController, KeysController, AuditController, DocumentsController, InventoryController],
+      providers: [
+        { provide: Clock, useValue: clock },
+        // A document's series change asks retention's legal-hold check inside its transaction.
+        { provide: SERIES_CHANGE_GUARD, useExisting: SeriesService },
+        // A destroyed document's metadata links to its certificate of deletion.
+        { provide: DOCUMENT_TOMBSTONES, useExisting: DispositionService },
+      ],
+      exports: [Clock, SERIES_CHANGE_GUARD, DOCUMENT_TOMBSTONES],
       global: true,
     };
   }

@@ -2,10 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
+import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
+import { DocumentsModule, VersionDigestService } from '@kura/documents';
 import { SessionPurgeModule } from '@kura/identity';
 import type { Infrastructure } from '@kura/embedded';
-import { RetentionJobsModule } from '@kura/retention';
+import { RetentionJobsModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { RetentionJobs } from './jobs/retention.jobs';
@@ -18,9 +20,26 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 5), StorageModule.forRoot(infra.s3), AuditModule, SessionPurgeModule, RetentionJobsModule],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, SessionPurgeJob, RetentionJobs],
-      exports: [Clock, Scheduler],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(infra.databaseUrl, 5),
+        StorageModule.forRoot(infra.s3),
+        AuditModule,
+        SessionPurgeModule,
+        CryptoModule,
+        DocumentsModule,
+        RetentionJobsModule,
+      ],
+      providers: [
+        { provide: Clock, useValue: clock },
+        // Fixity re-reads versions through the documents capability (decrypting, authenticating).
+        { provide: VERSION_DIGESTER, useExisting: VersionDigestService },
+        Scheduler,
+        AuditCheckpointJob,
+        SessionPurgeJob,
+        RetentionJobs,
+      ],
+      exports: [Clock, Scheduler, VERSION_DIGESTER],
     };
   }
 }

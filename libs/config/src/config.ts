@@ -45,6 +45,8 @@ export class KuraConfig {
   readonly bootstrapAdminUsername!: string;
   readonly bootstrapAdminPassword?: string;
   readonly maxUploadBytes!: number;
+  /** Classified PDFs are stamped in memory: larger ones are refused rather than sent unlabelled. */
+  readonly pdfStampMaxBytes!: number;
   readonly auditCheckpointIntervalSeconds!: number;
   readonly retentionSweepIntervalSeconds!: number;
   readonly fixityIntervalSeconds!: number;
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     bootstrapAdminUsername: str(env, 'BOOTSTRAP_ADMIN_USERNAME', 'admin'),
     bootstrapAdminPassword: env.BOOTSTRAP_ADMIN_PASSWORD || undefined,
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
+    pdfStampMaxBytes: int(env, 'PDF_STAMP_MAX_BYTES', 128 * 1024 ** 2, 1024, 2 * 1024 ** 3),
     auditCheckpointIntervalSeconds: int(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
     retentionSweepIntervalSeconds: int(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),
     fixityIntervalSeconds: int(env, 'FIXITY_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),

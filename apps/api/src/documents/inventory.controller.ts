@@ -1,0 +1,25 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Policy } from '@kura/access';
+import { DocumentsService, inventoryCsv, InventoryQuery } from '@kura/documents';
+import { CurrentActor, type Actor } from '@kura/identity';
+
+@ApiTags('reports')
+@ApiBearerAuth()
+@Controller('reports')
+export class InventoryController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  /** 情報資産台帳 (A.5.9): metadata only, never content. */
+  @Get('inventory')
+  @Policy('read', 'Inventory')
+  @ApiProduces('application/json', 'text/csv')
+  async inventory(@CurrentActor() actor: Actor, @Query() query: InventoryQuery, @Res({ passthrough: true }) res: Response) {
+    const items = await this.documents.inventory(actor, query);
+    if (query.format !== 'csv') return { items };
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', 'attachment; filename="inventory.csv"');
+    return inventoryCsv(items);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './chunked-aead';
+export * from './key-ring';
+export * from './content-crypto';
+export * from './crypto.module';

@@ -1,0 +1,223 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { SqlCondition } from './access/casl-sql';
+import { DocumentEntity, DocumentKind } from './document.entity';
+import { DocumentVersionEntity } from './document-version.entity';
+
+export interface DocumentListFilter {
+  q?: string;
+  kind?: DocumentKind;
+  classification?: number;
+  department?: string;
+  tag?: string;
+  /** Policies and procedures whose review date is before this instant. */
+  reviewOverdueAt?: Date;
+}
+
+export interface DocumentListRow extends DocumentEntity {
+  size: number;
+  sha256: string;
+}
+
+export interface InventoryRow extends DocumentEntity {
+  versions: number;
+  size: number;
+  totalSize: number;
+}
+
+export interface VersionObject {
+  versionId: string;
+  number: number;
+  storageKey: string;
+  sha256: string;
+  size: number;
+}
+
+export interface AccessHistoryRow {
+  seq: string;
+  at: Date;
+  actorId: string | null;
+  actorName: string;
+  action: string;
+  outcome: string;
+  clientAddress: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
+const DOC_COLUMNS = `d.id, d.title, d.kind, d.classification, d.department, d.owner_id AS "ownerId", d.tags,
+  d.personal_data AS "personalData", d.series_id AS "seriesId", d.status, d.review_due_at AS "reviewDueAt",
+  d.current_version AS "currentVersion", d.created_at AS "createdAt", d.updated_at AS "updatedAt",
+  d.last_accessed_at AS "lastAccessedAt"`;
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** SQL for documents and their versions. Versions are inserted, never updated, except the key column. */
+@Injectable()
+export class DocumentsRepository {
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async insertDocument(manager: EntityManager, doc: DocumentEntity): Promise<void> {
+    await manager.insert(DocumentEntity, doc);
+  }
+
+  async insertVersion(manager: EntityManager, version: DocumentVersionEntity): Promise<void> {
+    await manager.insert(DocumentVersionEntity, version);
+  }
+
+  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<DocumentEntity | null> {
+    return manager.findOne(DocumentEntity, { where: { id } });
+  }
+
+  /** Row lock: concurrent versioning and metadata changes of one document take turns. */
+  lockById(manager: EntityManager, id: string): Promise<DocumentEntity | null> {
+    return manager.findOne(DocumentEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async setCurrentVersion(manager: EntityManager, id: string, number: number, at: Date): Promise<void> {
+    await manager.update(DocumentEntity, { id }, { currentVersion: number, updatedAt: at });
+  }
+
+  async updateMetadata(
+    manager: EntityManager,
+    id: string,
+    patch: Partial<Pick<DocumentEntity, 'title' | 'tags' | 'classification' | 'reviewDueAt' | 'seriesId'>>,
+    at: Date,
+  ): Promise<void> {
+    await manager.update(DocumentEntity, { id }, { ...patch, updatedAt: at });
+  }
+
+  async touchAccessed(manager: EntityManager, id: string, at: Date): Promise<void> {
+    await manager.query(`UPDATE documents SET last_accessed_at = $2 WHERE id = $1`, [id, at]);
+  }
+
+  findVersion(documentId: string, number: number, manager: EntityManager = this.dataSource.manager): Promise<DocumentVersionEntity | null> {
+    return manager.findOne(DocumentVersionEntity, { where: { documentId, number } });
+  }
+
+  findVersionById(id: string): Promise<DocumentVersionEntity | null> {
+    return this.dataSource.manager.findOne(DocumentVersionEntity, { where: { id } });
+  }
+
+  listVersions(documentId: string): Promise<DocumentVersionEntity[]> {
+    return this.dataSource.manager.find(DocumentVersionEntity, { where: { documentId }, order: { number: 'ASC' } });
+  }
+
+  /**
+   * One page of documents the access condition admits, newest first. `access` is the SQL
+   * translation of the caller's CASL rules; its placeholders come first.
+   */
+  async list(access: SqlCondition, filter: DocumentListFilter, page: number, pageSize: number): Promise<{ rows: DocumentListRow[]; total: number }> {
+    const params = [...access.params];
+    const where = [access.sql];
+    const bind = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (filter.q) where.push(`d.title ILIKE ${bind(`%${escapeLike(filter.q)}%`)} ESCAPE '\\'`);
+    if (filter.kind) where.push(`d.kind = ${bind(filter.kind)}`);
+    if (filter.classification !== undefined) where.push(`d.classification = ${bind(filter.classification)}`);
+    if (filter.department) where.push(`d.department = ${bind(filter.department)}`);
+    if (filter.tag) where.push(`d.tags @> ARRAY[${bind(filter.tag)}]::text[]`);
+    if (filter.reviewOverdueAt) where.push(`d.kind IN ('policy', 'procedure') AND d.review_due_at < ${bind(filter.reviewOverdueAt)}`);
+    const clause = where.join(' AND ');
+    const countParams = [...params];
+    // Count and page on two pooled connections at once: the page's latency is the slower of the two.
+    const counting = this.dataSource.query(`SELECT count(*)::int AS total FROM documents d WHERE ${clause}`, countParams) as Promise<Array<{ total: number }>>;
+    const paging = this.dataSource.query(
+      `SELECT ${DOC_COLUMNS}, v.size::float8 AS size, v.sha256
+         FROM documents d
+         JOIN document_versions v ON v.document_id = d.id AND v.number = d.current_version
+        WHERE ${clause}
+        ORDER BY d.created_at DESC, d.id DESC
+        LIMIT ${bind(pageSize)} OFFSET ${bind((page - 1) * pageSize)}`,
+      params,
+    ) as Promise<DocumentListRow[]>;
+    const [[{ total }], rows] = await Promise.all([counting, paging]);
+    return { rows, total };
+  }
+
+  /** The information-asset inventory (情報資産台帳), restricted by the same access condition. */
+  async inventory(access: SqlCondition): Promise<InventoryRow[]> {
+    return (await this.dataSource.query(
+      `SELECT ${DOC_COLUMNS}, s.versions, s.size, s.total_size AS "totalSize"
+         FROM documents d
+         JOIN LATERAL (
+           SELECT count(*)::int AS versions,
+                  (max(v.size) FILTER (WHERE v.number = d.current_version))::float8 AS size,
+                  sum(v.size)::float8 AS total_size
+             FROM document_versions v WHERE v.document_id = d.id
+         ) s ON TRUE
+        WHERE ${access.sql}
+        ORDER BY d.department, d.created_at, d.id`,
+      access.params,
+    )) as InventoryRow[];
+  }
+
+  /** The audit events whose target is this document, oldest first. */
+  async accessHistory(documentId: string, limit = 1000): Promise<AccessHistoryRow[]> {
+    return (await this.dataSource.query(
+      `SELECT seq::text AS seq, at, actor_id AS "actorId", actor_name AS "actorName", action, outcome,
+              client_address AS "clientAddress", request_id AS "requestId", details
+         FROM audit_events WHERE target_id = $1 ORDER BY seq LIMIT $2`,
+      [documentId, limit],
+    )) as AccessHistoryRow[];
+  }
+
+  /** Every stored object of every version of a document (for certified deletion and fixity). */
+  async listVersionObjects(documentId: string, manager: EntityManager = this.dataSource.manager): Promise<VersionObject[]> {
+    return (await manager.query(
+      `SELECT id AS "versionId", number, storage_key AS "storageKey", sha256, size::float8 AS size
+         FROM document_versions WHERE document_id = $1 ORDER BY number`,
+      [documentId],
+    )) as VersionObject[];
+  }
+
+  /**
+   * Crypto-erase: destroys every wrapped data key of a document inside the caller's
+   * transaction. Returns how many keys were destroyed. Dead tuples survive until VACUUM:
+   * the caller vacuums document_versions after commit (SPEC §7).
+   */
+  async eraseDataKeys(manager: EntityManager, documentId: string): Promise<number> {
+    const [, affected] = (await manager.query(
+      `UPDATE document_versions SET wrapped_key = NULL WHERE document_id = $1 AND wrapped_key IS NOT NULL`,
+      [documentId],
+    )) as [unknown, number];
+    return affected;
+  }
+
+  /** A batch of versions still wrapped under another KEK, locked so concurrent rotations skip them. */
+  async lockVersionsNotWrappedUnder(
+    manager: EntityManager,
+    kekId: string,
+    limit: number,
+    afterId = '00000000-0000-0000-0000-000000000000',
+  ): Promise<Array<{ id: string; kekId: string; wrappedKey: Buffer }>> {
+    // Keyset order: a row that cannot be re-wrapped is passed over, never retried forever.
+    return (await manager.query(
+      `SELECT id, kek_id AS "kekId", wrapped_key AS "wrappedKey" FROM document_versions
+        WHERE kek_id <> $1 AND wrapped_key IS NOT NULL AND id > $3
+        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [kekId, limit, afterId],
+    )) as Array<{ id: string; kekId: string; wrappedKey: Buffer }>;
+  }
+
+  async rewrapKey(manager: EntityManager, versionId: string, kekId: string, wrappedKey: Buffer): Promise<void> {
+    await manager.query(`UPDATE document_versions SET kek_id = $2, wrapped_key = $3 WHERE id = $1 AND wrapped_key IS NOT NULL`, [versionId, kekId, wrappedKey]);
+  }
+
+  /** How many live data keys each KEK wraps. */
+  async countByKek(): Promise<Record<string, number>> {
+    const rows = (await this.dataSource.query(
+      `SELECT kek_id AS "kekId", count(*)::int AS n FROM document_versions WHERE wrapped_key IS NOT NULL GROUP BY kek_id`,
+    )) as Array<{ kekId: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.kekId, r.n]));
+  }
+}

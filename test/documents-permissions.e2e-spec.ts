@@ -1,0 +1,186 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { startTestApp, TestApp } from './support/app';
+import { sql } from './support/documents';
+import { createUser, loginAdmin, TestUser } from './support/auth';
+
+jest.setTimeout(300_000);
+
+/**
+ * The permission matrix of SPEC §4, written out independently of the policy code:
+ * roles × clearance × same/other department × personal-data marking × action. Each case
+ * asserts the HTTP status and the audit outcome recorded for that very request.
+ */
+const LEVEL = { PUBLIC: 0, INTERNAL: 1, CONFIDENTIAL: 2, SECRET: 3 } as const;
+type Level = keyof typeof LEVEL;
+
+interface Persona {
+  key: string;
+  roles: Array<'staff' | 'records_officer' | 'auditor' | 'admin'>;
+  clearance: Level;
+  departments: string[];
+  handler: boolean;
+}
+
+const PERSONAS: Persona[] = [
+  { key: 'staff-internal-A', roles: ['staff'], clearance: 'INTERNAL', departments: ['dept-a'], handler: false },
+  { key: 'staff-secret-A', roles: ['staff'], clearance: 'SECRET', departments: ['dept-a'], handler: false },
+  { key: 'handler-secret-A', roles: ['staff'], clearance: 'SECRET', departments: ['dept-a'], handler: true },
+  { key: 'officer-confidential', roles: ['records_officer'], clearance: 'CONFIDENTIAL', departments: [], handler: false },
+  { key: 'officer-secret', roles: ['records_officer'], clearance: 'SECRET', departments: [], handler: false },
+  { key: 'auditor', roles: ['auditor'], clearance: 'SECRET', departments: [], handler: false },
+  { key: 'admin', roles: ['admin'], clearance: 'SECRET', departments: [], handler: false },
+];
+
+interface DocSpec {
+  key: string;
+  classification: Level;
+  department: string;
+  personalData: 'none' | 'specific';
+}
+
+const DOCS: DocSpec[] = (['PUBLIC', 'CONFIDENTIAL', 'SECRET'] as Level[]).flatMap((classification) =>
+  ['dept-a', 'dept-b'].flatMap((department) =>
+    (['none', 'specific'] as const).map((personalData) => ({ key: `${classification}/${department}/${personalData}`, classification, department, personalData })),
+  ),
+);
+
+type Action = 'read' | 'content' | 'version' | 'update' | 'reclassify';
+const ACTIONS: Action[] = ['read', 'content', 'version', 'update', 'reclassify'];
+/** Reclassification target: up from PUBLIC, down from CONFIDENTIAL and SECRET. */
+const RECLASSIFY_TO: Level = 'INTERNAL';
+
+const isStaff = (p: Persona) => p.roles.includes('staff');
+const within = (p: Persona, d: { classification: Level }) => LEVEL[d.classification] <= LEVEL[p.clearance];
+const ownDept = (p: Persona, d: { department: string }) => p.departments.includes(d.department);
+
+/** Route-level refusals: the role holds no such permission on any document. */
+function routeAllows(p: Persona, action: Action | 'create'): boolean {
+  if (action === 'create' || action === 'content' || action === 'version') return isStaff(p);
+  return !p.roles.includes('admin') || p.roles.length > 1; // admins hold no document permission (separation of duties)
+}
+
+function visible(p: Persona, d: DocSpec): boolean {
+  if (d.personalData === 'specific') return isStaff(p) && p.handler && ownDept(p, d) && within(p, d);
+  if (isStaff(p) && ((ownDept(p, d) && within(p, d)) || d.classification === 'PUBLIC')) return true;
+  if (p.roles.includes('records_officer') && within(p, d)) return true;
+  return p.roles.includes('auditor');
+}
+
+function allowed(p: Persona, d: DocSpec, action: Action): boolean {
+  const staffInScope = isStaff(p) && ownDept(p, d) && within(p, d) && (d.personalData !== 'specific' || p.handler);
+  switch (action) {
+    case 'read':
+      return true;
+    case 'content':
+      return staffInScope || (isStaff(p) && d.classification === 'PUBLIC' && d.personalData !== 'specific');
+    case 'version':
+      return staffInScope;
+    case 'update':
+      // Records officers keep the file plan's metadata right (title, tags, review date, series).
+      return staffInScope || (p.roles.includes('records_officer') && within(p, d) && d.personalData !== 'specific');
+    case 'reclassify':
+      // Personas never own the documents: only records officers, to a level within their clearance.
+      return p.roles.includes('records_officer') && within(p, { classification: RECLASSIFY_TO });
+  }
+}
+
+function expected(p: Persona, d: DocSpec, action: Action): number {
+  if (!routeAllows(p, action)) return 403;
+  if (!visible(p, d)) return 404;
+  if (!allowed(p, d, action)) return 403;
+  return action === 'version' ? 201 : 200;
+}
+
+function expectedCreate(p: Persona, d: DocSpec): number {
+  if (!routeAllows(p, 'create')) return 403;
+  const ok = ownDept(p, d) && within(p, d) && (d.personalData !== 'specific' || p.handler);
+  return ok ? 201 : 403;
+}
+
+const CASES = PERSONAS.flatMap((p) => DOCS.flatMap((d) => ACTIONS.map((a) => ({ p, d, a, status: expected(p, d, a) }))));
+const CREATE_CASES = PERSONAS.flatMap((p) => DOCS.map((d) => ({ p, d, status: expectedCreate(p, d) })));
+
+describe('document permission matrix', () => {
+  let t: TestApp;
+  const users = new Map<string, TestUser>();
+  const docIds = new Map<string, string>();
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const admin = await loginAdmin(t.http);
+    for (const p of PERSONAS) {
+      users.set(p.key, await createUser(t.http, admin, { roles: p.roles, clearance: p.clearance, departments: p.departments, designations: p.handler ? ['mynumber_handler'] : [] }));
+    }
+    const owner = await createUser(t.http, admin, { roles: ['staff'], clearance: 'SECRET', departments: ['dept-a', 'dept-b'], designations: ['mynumber_handler'] });
+    for (const d of DOCS) {
+      const res = await request(t.http).post('/api/v1/documents').set('Authorization', `Bearer ${owner.token}`)
+        .field('title', `matrix ${d.key}`).field('kind', 'record').field('classification', d.classification)
+        .field('department', d.department).field('personalData', d.personalData)
+        .attach('file', randomBytes(64), 'matrix.bin');
+      if (res.status !== 201) throw new Error(`seeding ${d.key}: ${res.status} ${JSON.stringify(res.body)}`);
+      docIds.set(d.key, res.body.id);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function auditOutcomes(requestId: string): Promise<string[]> {
+    const rows = await sql<{ outcome: string }>(t.databaseUrl, 'SELECT outcome FROM audit_events WHERE request_id = $1 ORDER BY seq', [requestId]);
+    return rows.map((r) => r.outcome);
+  }
+
+  it('covers at least 150 cases', () => {
+    expect(CASES.length + CREATE_CASES.length).toBeGreaterThanOrEqual(150);
+  });
+
+  it.each(CASES.map((c) => [c.p.key, c.a, c.d.key, c.status, c] as const))('%s %s %s → %i', async (_p, _a, _d, status, c) => {
+    const user = users.get(c.p.key) as TestUser;
+    const id = docIds.get(c.d.key) as string;
+    const requestId = `matrix-${randomUUID()}`;
+    const headers = { Authorization: `Bearer ${user.token}`, 'X-Request-Id': requestId };
+    let res: request.Response;
+    switch (c.a) {
+      case 'read':
+        res = await request(t.http).get(`/api/v1/documents/${id}`).set(headers);
+        break;
+      case 'content':
+        res = await request(t.http).get(`/api/v1/documents/${id}/content`).set(headers);
+        break;
+      case 'version': {
+        const [{ current_version }] = await sql<{ current_version: number }>(t.databaseUrl, 'SELECT current_version FROM documents WHERE id = $1', [id]);
+        res = await request(t.http).post(`/api/v1/documents/${id}/versions`).set(headers).set('If-Match', `"v${current_version}"`).attach('file', randomBytes(32), 'next.bin');
+        break;
+      }
+      case 'update':
+        res = await request(t.http).patch(`/api/v1/documents/${id}`).set(headers).send({ title: `renamed by ${c.p.key}` });
+        break;
+      case 'reclassify':
+        res = await request(t.http).patch(`/api/v1/documents/${id}`).set(headers).send({ classification: RECLASSIFY_TO });
+        // Put it back so later cases see the matrix as designed.
+        await sql(t.databaseUrl, 'UPDATE documents SET classification = $2 WHERE id = $1', [id, LEVEL[c.d.classification]]);
+        break;
+    }
+    expect({ status: res.status }).toEqual({ status });
+    const outcomes = await auditOutcomes(requestId);
+    if (status < 300) expect(outcomes).toContain('allowed');
+    else expect(outcomes).toContain('denied');
+    expect(outcomes).not.toContain(status < 300 ? 'denied' : 'allowed');
+  });
+
+  it.each(CREATE_CASES.map((c) => [c.p.key, c.d.key, c.status, c] as const))('%s create %s → %i', async (_p, _d, status, c) => {
+    const user = users.get(c.p.key) as TestUser;
+    const requestId = `matrix-${randomUUID()}`;
+    const before = (await sql(t.databaseUrl, 'SELECT id FROM documents')).length;
+    const res = await request(t.http).post('/api/v1/documents').set({ Authorization: `Bearer ${user.token}`, 'X-Request-Id': requestId })
+      .field('title', 'created in matrix').field('kind', 'record').field('classification', c.d.classification)
+      .field('department', c.d.department).field('personalData', c.d.personalData)
+      .attach('file', randomBytes(16), 'c.bin');
+    expect({ status: res.status }).toEqual({ status });
+    const after = (await sql(t.databaseUrl, 'SELECT id FROM documents')).length;
+    expect(after - before).toBe(status === 201 ? 1 : 0);
+    const outcomes = await auditOutcomes(requestId);
+    expect(outcomes).toContain(status === 201 ? 'allowed' : 'denied');
+  });
+});
