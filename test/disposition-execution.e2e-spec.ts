@@ -22,7 +22,7 @@ import {
 import { ObjectStore } from '@kura/storage';
 import type { S3Settings } from '@kura/config';
 import { createDatabase, testInfra, uniqueName } from './support/infra';
-import { ensureDocumentTables, FixtureDocument, insertDocument, pemSigner, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
+import { FixtureDocument, insertDocument, pemSigner, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
 
 const run = promisify(execFile);
 const YEAR = 365 * 86_400_000;
@@ -64,7 +64,6 @@ describe('DispositionExecutor', () => {
     clock = new Clock();
     keysDir = await writeSigningKey(privateKeyPem);
     ctx = await startRetentionContext({ databaseUrl, s3, keysDir, clock });
-    await ensureDocumentTables(databaseUrl);
     store = ctx.get(ObjectStore);
   });
   afterAll(async () => {

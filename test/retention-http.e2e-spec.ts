@@ -13,7 +13,7 @@ import { Scheduler } from '../apps/worker/src/scheduler';
 import { createWorker } from '../apps/worker/src/worker.factory';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, login, loginAdmin, TestUser } from './support/auth';
-import { ensureDocumentTables, insertDocument, sql } from './support/retention-context';
+import { insertDocument, sql } from './support/retention-context';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -30,8 +30,6 @@ describe('retention HTTP API', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    // Until the documents capability is merged, documents are inserted directly.
-    await ensureDocumentTables(t.databaseUrl);
     store = t.app.get(ObjectStore);
     const admin = await loginAdmin(t.http);
     a = await createUser(t.http, admin, { username: 'officer-a', roles: ['records_officer'], clearance: 'SECRET' });

@@ -7,7 +7,7 @@ import { Role, type Actor } from '@kura/identity';
 import { FixityService, RetentionSweepService, SeriesService, VersionDigester } from '@kura/retention';
 import { ObjectStore } from '@kura/storage';
 import { createDatabase, testInfra, uniqueName } from './support/infra';
-import { ensureDocumentTables, insertDocument, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
+import { insertDocument, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
 
 const YEAR = 365 * 86_400_000;
 
@@ -36,7 +36,6 @@ describe('retention worker jobs', () => {
     };
     one = await startRetentionContext({ databaseUrl, s3, keysDir, clock, digester });
     two = await startRetentionContext({ databaseUrl, s3, keysDir, clock, digester });
-    await ensureDocumentTables(databaseUrl);
     store = one.get(ObjectStore);
     storeRef.current = store;
   });

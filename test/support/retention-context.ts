@@ -77,34 +77,17 @@ export async function sql<T = Record<string, unknown>>(databaseUrl: string, text
   }
 }
 
-/**
- * Until the documents capability is merged: the subset of its tables retention reads and
- * writes, with the same names, columns and constraints that matter here.
- */
-export async function ensureDocumentTables(databaseUrl: string): Promise<void> {
-  await sql(
-    databaseUrl,
-    `CREATE TABLE IF NOT EXISTS documents (
-       id uuid PRIMARY KEY, title text NOT NULL, kind text NOT NULL, classification smallint NOT NULL, department text NOT NULL,
-       owner_id uuid NOT NULL, tags text[] NOT NULL DEFAULT '{}', personal_data text NOT NULL DEFAULT 'none', series_id uuid NULL,
-       status text NOT NULL DEFAULT 'active', review_due_at timestamptz NULL, current_version integer NOT NULL,
-       created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, last_accessed_at timestamptz NULL,
-       CONSTRAINT ck_documents_status CHECK (status IN ('active', 'on_hold', 'pending_disposition', 'destroyed')));
-     CREATE TABLE IF NOT EXISTS document_versions (
-       id uuid PRIMARY KEY, document_id uuid NOT NULL REFERENCES documents (id), number integer NOT NULL, size bigint NOT NULL,
-       sha256 text NOT NULL, media_type text NOT NULL, original_filename text NOT NULL, author_id uuid NOT NULL, comment text NULL,
-       created_at timestamptz NOT NULL, restored_from integer NULL, storage_key text NOT NULL UNIQUE, wrapped_key bytea NULL,
-       kek_id text NOT NULL, nonce_prefix bytea NOT NULL, chunk_size integer NOT NULL, UNIQUE (document_id, number))`,
-  );
-}
-
 export interface FixtureDocument {
   id: string;
   objectKeys: string[];
   sha256s: string[];
 }
 
-/** A document with `versions` stored objects (random bytes standing in for ciphertext) and wrapped keys. */
+/**
+ * A document row with `versions` stored objects and wrapped keys, inserted directly: the
+ * objects are random bytes standing in for ciphertext (the executor never decrypts), so
+ * disposition can be driven at scale and across processes without the upload path.
+ */
 export async function insertDocument(
   databaseUrl: string,
   store: ObjectStore,
