@@ -7,6 +7,7 @@ import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { AuditModule } from '@kura/audit';
+import { CryptoModule } from '@kura/crypto';
 import { Clock, JsonLogger } from '@kura/common';
 import { ConfigModule, loadConfig, S3Settings } from '@kura/config';
 import { DatabaseModule, migrate } from '@kura/database';
@@ -51,7 +52,7 @@ export async function startRetentionContext(o: RetentionContextOptions): Promise
     }
   }
   @Module({
-    imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(o.databaseUrl, 4), AuditModule],
+    imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(o.databaseUrl, 4), AuditModule, CryptoModule],
     providers: [
       { provide: Clock, useValue: o.clock ?? new Clock() },
       { provide: ObjectStore, useFactory: () => new SlowStore(o.s3) },

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DocumentsModule } from '@kura/documents';
 import { Signer } from '@kura/signing';
 import { CERTIFICATE_SIGNER, DispositionExecutor } from './disposition/disposition.executor';
 import { DispositionRepository } from './disposition/disposition.repository';
@@ -12,9 +13,12 @@ import { SeriesService } from './series/series.service';
 
 /**
  * File plan, retention, holds and certified disposition. Needs, from the importing
- * application (global providers): Clock, KuraConfig, AuditService, ObjectStore, Signer.
+ * application (global providers): Clock, KuraConfig, AuditService, ObjectStore, Signer,
+ * and the crypto module the documents capability needs.
  */
 @Module({
+  // Crypto-erase goes through the documents capability's repository (its aggregate, its SQL).
+  imports: [DocumentsModule],
   providers: [
     // Certificates are signed with the service key that also signs audit checkpoints (KEYS_DIR).
     { provide: CERTIFICATE_SIGNER, useExisting: Signer },

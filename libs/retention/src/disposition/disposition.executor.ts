@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { AuditService } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { KuraConfig } from '@kura/config';
+import { DocumentsRepository } from '@kura/documents';
 import { ObjectStore } from '@kura/storage';
 import { buildCertificate, DestroyedRecordFacts } from '../certificate/certificate.builder';
 import { certificateBytes, signCertificate } from '../certificate/certificate-signing';
@@ -50,6 +51,7 @@ export class DispositionExecutor {
   constructor(
     private readonly repo: DispositionRepository,
     private readonly retention: RetentionRepository,
+    private readonly documents: DocumentsRepository,
     private readonly store: ObjectStore,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -148,7 +150,8 @@ export class DispositionExecutor {
       if (f.disposition === 'review' && item.decision !== 'destroy') return skip('review decision missing', 'denied');
 
       const versions = await this.retention.versions(m, [documentId]);
-      const keysErased = await this.repo.eraseDataKeys(m, documentId);
+      // SPEC §3 crypto-erase: every wrapped data key of every version, in this transaction.
+      const keysErased = await this.documents.eraseDataKeys(m, documentId);
       await this.repo.markPendingDisposition(m, documentId);
       const result: ErasedResult = {
         holdCheckedAt: now.toISOString(),

@@ -148,16 +148,6 @@ export class DispositionRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Crypto-erase: the wrapped data keys of every version of the document (SPEC §3). */
-  async eraseDataKeys(m: EntityManager, documentId: string): Promise<number> {
-    const [row] = (await m.query(
-      `WITH erased AS (UPDATE document_versions SET wrapped_key = NULL WHERE document_id = $1 AND wrapped_key IS NOT NULL RETURNING id)
-       SELECT count(*)::int AS n FROM erased`,
-      [documentId],
-    )) as Array<{ n: number }>;
-    return row.n;
-  }
-
   async markPendingDisposition(m: EntityManager, documentId: string): Promise<void> {
     await m.query(`UPDATE documents SET status = 'pending_disposition' WHERE id = $1`, [documentId]);
   }
