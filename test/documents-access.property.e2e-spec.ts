@@ -50,6 +50,11 @@ describe('document access: SQL list filter equals ability.can', () => {
     );
     const db = t.app.get(DocumentsRepository).dataSource;
     await db.transaction(async (m) => {
+      // documents.series_id references the file plan (retention's foreign key).
+      await m.query(
+        `INSERT INTO record_series (id, code, name, trigger, disposition, citation, created_at, updated_at)
+         VALUES ('5b0f3f55-5a0c-4e4c-8a51-7a1f2b2c3d4e', 'PROPERTY-1', 'property test', 'created', 'destroy', 'n/a', now(), now())`,
+      );
       for (const d of docs) {
         await m.query(
           `INSERT INTO documents (id, title, kind, classification, department, owner_id, tags, personal_data, series_id, status, current_version, created_at, updated_at)

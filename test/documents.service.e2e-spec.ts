@@ -141,19 +141,13 @@ describe(DocumentsService.name, () => {
   });
 
   it('answers 400 for a seriesId the file plan does not know (foreign key added by retention), nothing left behind', async () => {
-    await sql(t.databaseUrl, 'CREATE TABLE record_series (id uuid PRIMARY KEY)');
-    await sql(t.databaseUrl, 'ALTER TABLE documents ADD CONSTRAINT fk_documents_series FOREIGN KEY (series_id) REFERENCES record_series (id)');
-    try {
-      const before = await counts();
-      const err = await expectDomainError(upload(alice, fields({ seriesId: randomUUID() }), randomBytes(100)), ErrorCode.Validation);
-      expect(err.extensions).toEqual({ errors: [{ field: 'seriesId', messages: ['seriesId names no series'] }] });
-      expect(await counts()).toEqual(before);
-      const view = await upload(alice, fields({ title: 'no series yet' }), randomBytes(100));
-      await expectDomainError(docs.update(alice, view.id, { seriesId: randomUUID() }), ErrorCode.Validation);
-    } finally {
-      await sql(t.databaseUrl, 'ALTER TABLE documents DROP CONSTRAINT fk_documents_series');
-      await sql(t.databaseUrl, 'DROP TABLE record_series');
-    }
+    // record_series and fk_documents_series come from the retention migrations.
+    const before = await counts();
+    const err = await expectDomainError(upload(alice, fields({ seriesId: randomUUID() }), randomBytes(100)), ErrorCode.Validation);
+    expect(err.extensions).toEqual({ errors: [{ field: 'seriesId', messages: ['seriesId names no series'] }] });
+    expect(await counts()).toEqual(before);
+    const view = await upload(alice, fields({ title: 'no series yet' }), randomBytes(100));
+    await expectDomainError(docs.update(alice, view.id, { seriesId: randomUUID() }), ErrorCode.Validation);
   });
 
   it('garbage-collects the object when the metadata transaction fails', async () => {
@@ -296,7 +290,7 @@ describe(DocumentsService.name, () => {
         t.clock.advance(-400 * 86400_000);
       }
       const [last] = (await auditEvents(t.databaseUrl, "action = 'document.list' AND actor_id = $1", [bob.id])).slice(-1);
-      expect(last.details).toMatchObject({ filter: { reviewOverdue: true }, page: 1, pageSize: 20 });
+      expect(last.details).toMatchObject({ filter: { reviewOverdue: true }, total: 1 });
     });
   });
 

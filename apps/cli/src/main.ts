@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '@kura/config';
 import { migrate } from '@kura/database';
 import { startInfrastructure } from '@kura/embedded';
 import { CliModule } from './cli.module';
+import { runCli, USAGE as RETENTION_USAGE } from './cli';
 import { KEYS_USAGE, runKeysCommand } from './keys.command';
 
 type Command = (args: string[], app: INestApplicationContext, out: (line: string) => void) => Promise<number>;
@@ -15,11 +16,17 @@ const commands: Record<string, { usage: string; run: Command }> = {
   keys: { usage: KEYS_USAGE, run: runKeysCommand },
 };
 
+/** Retention commands manage their own resources: verification is offline, seeding needs only the database. */
+const SELF_CONTAINED = new Set(['certificate', 'retention']);
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  if (name && SELF_CONTAINED.has(name)) {
+    return runCli(argv, { out: (line) => console.log(line), err: (line) => console.error(line), env: process.env });
+  }
   const command = name ? commands[name] : undefined;
   if (!command) {
-    console.error(`usage: npm run cli -- <${Object.keys(commands).join('|')}> …\n\n${Object.values(commands).map((c) => c.usage).join('\n\n')}`);
+    console.error(`usage: npm run cli -- <${[...Object.keys(commands), ...SELF_CONTAINED].join('|')}> …\n\n${Object.values(commands).map((c) => c.usage).join('\n\n')}\n\n${RETENTION_USAGE}`);
     return 2;
   }
   const config = loadConfig();

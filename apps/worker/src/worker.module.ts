@@ -4,11 +4,13 @@ import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
-import { DocumentsModule } from '@kura/documents';
+import { DocumentsModule, VersionDigestService } from '@kura/documents';
 import { SessionPurgeModule } from '@kura/identity';
 import type { Infrastructure } from '@kura/embedded';
+import { RetentionJobsModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { RetentionJobs } from './jobs/retention.jobs';
 import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler } from './scheduler';
 
@@ -26,9 +28,18 @@ export class WorkerModule {
         SessionPurgeModule,
         CryptoModule,
         DocumentsModule,
+        RetentionJobsModule,
       ],
-      providers: [{ provide: Clock, useValue: clock }, Scheduler, AuditCheckpointJob, SessionPurgeJob],
-      exports: [Clock, Scheduler],
+      providers: [
+        { provide: Clock, useValue: clock },
+        // Fixity re-reads versions through the documents capability (decrypting, authenticating).
+        { provide: VERSION_DIGESTER, useExisting: VersionDigestService },
+        Scheduler,
+        AuditCheckpointJob,
+        SessionPurgeJob,
+        RetentionJobs,
+      ],
+      exports: [Clock, Scheduler, VERSION_DIGESTER],
     };
   }
 }

@@ -51,6 +51,8 @@ export class KuraConfig {
   readonly retentionSweepIntervalSeconds!: number;
   readonly fixityIntervalSeconds!: number;
   readonly fixitySampleSize!: number;
+  /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
+  readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
 
   get isProduction(): boolean {
@@ -78,6 +80,16 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+/** Free text shown to people (certificates): trimmed, bounded, no control characters. */
+function text(env: Env, name: string, fallback: string, maxLength: number): string {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw.length > maxLength || /[\u0000-\u001f\u007f]/.test(raw)) {
+    throw new ConfigError(name, `must be at most ${maxLength} characters without control characters`);
+  }
+  return raw;
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -174,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     retentionSweepIntervalSeconds: int(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),
     fixityIntervalSeconds: int(env, 'FIXITY_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),
     fixitySampleSize: int(env, 'FIXITY_SAMPLE_SIZE', 100, 0, 1_000_000),
+    organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   };
   return Object.freeze(Object.assign(new KuraConfig(), config));

@@ -1,4 +1,5 @@
 import { classificationName, ClassificationName } from '@kura/common';
+import type { DocumentTombstone } from './document-tombstones';
 import type { DocumentEntity } from './document.entity';
 import type { DocumentVersionEntity } from './document-version.entity';
 
@@ -20,6 +21,8 @@ export interface DocumentView {
   size: number;
   createdAt: string;
   updatedAt: string;
+  /** Destroyed documents only: when, by which disposition batch, and the certificate. */
+  disposition?: DocumentTombstone | null;
 }
 
 export interface VersionView {

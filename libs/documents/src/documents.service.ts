@@ -23,6 +23,7 @@ import { AccessHistoryRow, DocumentListFilter, DocumentsRepository, InventoryRow
 import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { UpdateDocumentDto } from './dto/update-document.dto';
+import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -121,6 +122,7 @@ export class DocumentsService {
     private readonly clock: Clock,
     private readonly config: KuraConfig,
     @Optional() @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard | null = null,
+    @Optional() @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones | null = null,
   ) {}
 
   // ---------------------------------------------------------------- create
@@ -305,7 +307,10 @@ export class DocumentsService {
       await this.repo.touchAccessed(m, id, this.clock.now());
       await this.audit.append(m, { actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: doc.currentVersion } });
     });
-    return { document: documentView(doc, current), etag: versionEtag(doc.currentVersion) };
+    const view = documentView(doc, current);
+    // The tombstone of a destroyed record links to its certificate of deletion.
+    if (doc.status === 'destroyed' && this.tombstones) view.disposition = await this.tombstones.tombstone(id);
+    return { document: view, etag: versionEtag(doc.currentVersion) };
   }
 
   async list(actor: Actor, query: ListDocumentsQuery): Promise<DocumentPage> {
@@ -322,12 +327,9 @@ export class DocumentsService {
     };
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
     const access = abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS);
+    const { rows, total } = await this.repo.list(access, filter, page, pageSize);
     const shownFilter = Object.fromEntries(Object.entries({ ...query, classification: query.classification === undefined ? undefined : classificationName(query.classification) }).filter(([, v]) => v !== undefined));
-    // The audit append and the queries run side by side; nothing is returned unless both succeed.
-    const [{ rows, total }] = await Promise.all([
-      this.repo.list(access, filter, page, pageSize),
-      this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize } }),
-    ]);
+    await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, returned: rows.length } });
     return { items: rows.map((r) => documentView(r, r)), page, pageSize, total };
   }
 

@@ -14,3 +14,4 @@ export * from './dto/create-document.dto';
 export * from './dto/update-document.dto';
 export * from './dto/list-documents.query';
 export * from './series-change.guard';
+export * from './document-tombstones';

@@ -3,6 +3,8 @@ import { AuditTrail1764000000000 } from './1764000000000-audit-trail';
 import { Identity1764000100000 } from './1764000100000-identity';
 import { AuditAppendOnly1764000200000 } from './1764000200000-audit-append-only';
 import { Documents1764000300000 } from './1764000300000-documents';
+import { Retention1764000400000 } from './1764000400000-retention';
+import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -13,4 +15,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Identity1764000100000,
   AuditAppendOnly1764000200000,
   Documents1764000300000,
+  Retention1764000400000,
+  RetentionDocumentLinks1764000400100,
 ];

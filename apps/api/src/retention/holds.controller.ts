@@ -1,0 +1,31 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Policy } from '@kura/access';
+import { type Actor, CurrentActor } from '@kura/identity';
+import { CreateHoldDto, HoldsService, HoldView } from '@kura/retention';
+
+@ApiTags('holds')
+@ApiBearerAuth()
+@Controller('holds')
+export class HoldsController {
+  constructor(private readonly holds: HoldsService) {}
+
+  @Policy('manage', 'Hold')
+  @Post()
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateHoldDto): Promise<HoldView> {
+    return this.holds.create(actor, dto);
+  }
+
+  @Policy('read', 'Hold')
+  @Get()
+  list(): Promise<{ items: HoldView[] }> {
+    return this.holds.list();
+  }
+
+  @Policy('manage', 'Hold')
+  @Post(':id/release')
+  @HttpCode(200)
+  release(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<HoldView> {
+    return this.holds.release(actor, id);
+  }
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuditService } from '@kura/audit';
+import { Clock } from '@kura/common';
+import { KuraConfig } from '@kura/config';
+import { DocumentsRepository } from '@kura/documents';
+import { ObjectStore } from '@kura/storage';
+import { buildCertificate, DestroyedRecordFacts } from '../certificate/certificate.builder';
+import { certificateBytes, signCertificate } from '../certificate/certificate-signing';
+import { CertificateSigner, SPECIFIC_TITLE_PLACEHOLDER } from '../certificate/certificate.model';
+import { describePeriod } from '../retention-period';
+import { RetentionRepository } from '../retention.repository';
+import { kuraTool } from '../tool-version';
+import { DispositionRepository, ItemRow } from './disposition.repository';
+import { reasonFor } from './disposition-views';
+
+export const CERTIFICATE_SIGNER = Symbol('CERTIFICATE_SIGNER');
+
+type Who = { id: string; username: string } | null;
+
+/** What an item records when its data keys are erased; completed after the objects are verified gone. */
+interface ErasedResult {
+  holdCheckedAt: string;
+  erasedAt: string;
+  keysErased: number;
+  record: Omit<DestroyedRecordFacts, 'destroyedAt' | 'versions' | 'createdAt' | 'triggerDate' | 'dispositionDate'> & {
+    createdAt: string;
+    triggerDate: string | null;
+    dispositionDate: string | null;
+  };
+  versions: Array<{ number: number; sha256: string; size: number; createdAt: string; objectKey: string; dataKeyErased: boolean }>;
+}
+
+interface DestroyedResult extends ErasedResult {
+  destroyedAt: string;
+  verification: Array<{ objectKey: string; objectDeleted: boolean; absent: boolean; verifiedAt: string }>;
+}
+
+/**
+ * Executes an approved batch, one document at a time, resumable and idempotent:
+ * pending --(row locks; hold and due re-checked; data keys erased)--> erased
+ *         --(objects deleted; each verified absent)--> destroyed.
+ * Every step commits under the item's row lock, so a crash resumes where it stopped
+ * and concurrent executors destroy each document once and issue one certificate.
+ */
+@Injectable()
+export class DispositionExecutor {
+  private readonly logger = new Logger(DispositionExecutor.name);
+
+  constructor(
+    private readonly repo: DispositionRepository,
+    private readonly retention: RetentionRepository,
+    private readonly documents: DocumentsRepository,
+    private readonly store: ObjectStore,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly config: KuraConfig,
+    @Inject(CERTIFICATE_SIGNER) private readonly signer: CertificateSigner,
+  ) {}
+
+  /** Runs (or resumes) a batch to completion; returns false when a step must be retried later. */
+  async execute(batchId: string, executor: Who): Promise<boolean> {
+    const items = await this.repo.items(this.repo.dataSource.manager, batchId);
+    let complete = true;
+    for (const item of items) {
+      if (item.state !== 'pending' && item.state !== 'erased') continue;
+      try {
+        await this.runItem(batchId, item.documentId, executor);
+      } catch (err) {
+        complete = false;
+        this.logger.error({ msg: 'disposition step failed; it will be retried', batchId, documentId: item.documentId, error: err instanceof Error ? err.message : String(err) });
+        await this.audit
+          .record({ actor: executor, actorName: 'system', action: 'document.destroy', targetType: 'document', targetId: item.documentId, outcome: 'failed', details: { batchId } })
+          .catch(() => undefined);
+      }
+    }
+    if (!complete) return false;
+    // Erased key rows survive as dead tuples until vacuumed.
+    await this.repo.vacuumKeyTable().catch((err: unknown) => {
+      this.logger.warn({ msg: 'VACUUM of document_versions failed; autovacuum will reclaim the erased keys later', error: err instanceof Error ? err.message : String(err) });
+    });
+    return this.finish(batchId, executor);
+  }
+
+  /** Approved batches not finished (after a crash): resumed by the worker. */
+  async resumeAll(): Promise<void> {
+    for (const id of await this.repo.unfinishedBatchIds()) await this.execute(id, null);
+  }
+
+  private async runItem(batchId: string, documentId: string, executor: Who): Promise<void> {
+    const erased = await this.erase(batchId, documentId, executor);
+    if (!erased) return;
+    // A.8.10: objects are deleted and verified gone before the deletion is recorded.
+    const verification: DestroyedResult['verification'] = [];
+    for (const v of erased.versions) {
+      await this.store.delete(v.objectKey);
+      const absent = (await this.store.stat(v.objectKey)) === null;
+      verification.push({ objectKey: v.objectKey, objectDeleted: true, absent, verifiedAt: this.clock.now().toISOString() });
+      if (!absent) throw new Error(`object ${v.objectKey} is still present after deletion`);
+    }
+    await this.repo.dataSource.transaction(async (m) => {
+      const item = await this.repo.lockItem(m, batchId, documentId);
+      if (!item || item.state !== 'erased') return; // another executor recorded it first
+      const batch = (await this.repo.findBatch(m, batchId))!;
+      const now = this.clock.now();
+      const result: DestroyedResult = { ...(item.result as unknown as ErasedResult), destroyedAt: now.toISOString(), verification };
+      await this.repo.markDestroyed(m, documentId, result.record.personalData === 'specific' ? SPECIFIC_TITLE_PLACEHOLDER : null, now);
+      await this.repo.updateItem(m, batchId, documentId, 'destroyed', result, now);
+      await this.audit.append(m, {
+        actor: executor,
+        actorName: 'system',
+        action: 'document.destroy',
+        targetType: 'document',
+        targetId: documentId,
+        outcome: 'allowed',
+        details: {
+          batchId,
+          series: result.record.series?.code ?? null,
+          authorizer: batch.approvedByName,
+          authorizerId: batch.approvedBy,
+          proposer: batch.proposedByName,
+          versions: result.versions.length,
+          method: 'crypto-erase + object delete',
+        },
+      });
+    });
+  }
+
+  /** Step 1 under row locks: re-check, then crypto-erase. Returns what to delete, or null when nothing is left to do. */
+  private async erase(batchId: string, documentId: string, executor: Who): Promise<ErasedResult | null> {
+    return this.repo.dataSource.transaction(async (m) => {
+      const item = await this.repo.lockItem(m, batchId, documentId);
+      if (!item) return null;
+      if (item.state === 'erased') return item.result as unknown as ErasedResult;
+      if (item.state !== 'pending') return null;
+      const [f] = await this.retention.facts(m, [documentId], true);
+      const now = this.clock.now();
+      const skip = async (reason: string, outcome: 'denied' | 'allowed') => {
+        await this.repo.updateItem(m, batchId, documentId, 'skipped', { reason, checkedAt: now.toISOString() }, now);
+        await this.audit.append(m, { actor: executor, actorName: 'system', action: 'disposition.skip', targetType: 'document', targetId: documentId, outcome, details: { batchId, reason } });
+        return null;
+      };
+      // Re-checked at the moment of destruction: a hold placed or a date moved after approval wins.
+      if (!f) return skip('the document no longer exists', 'allowed');
+      if (f.status === 'destroyed') return skip('already destroyed', 'allowed');
+      if (f.activeHolds > 0) return skip('under legal hold at execution', 'denied');
+      if (item.decision === 'extend') return this.extend(m, item, executor, now);
+      if (!f.dispositionAt || f.dispositionAt > now || (f.extendedUntil && f.extendedUntil > now)) return skip('not due at execution', 'denied');
+      if (f.disposition === 'review' && item.decision !== 'destroy') return skip('review decision missing', 'denied');
+
+      const versions = await this.retention.versions(m, [documentId]);
+      // SPEC §3 crypto-erase: every wrapped data key of every version, in this transaction.
+      const keysErased = await this.documents.eraseDataKeys(m, documentId);
+      await this.repo.markPendingDisposition(m, documentId);
+      const result: ErasedResult = {
+        holdCheckedAt: now.toISOString(),
+        erasedAt: now.toISOString(),
+        keysErased,
+        record: {
+          recordId: f.id,
+          // A `specific` title is never copied out of the documents table.
+          title: f.personalData === 'specific' ? SPECIFIC_TITLE_PLACEHOLDER : f.title,
+          kind: f.kind,
+          personalData: f.personalData,
+          classification: f.classification,
+          department: f.department,
+          series: f.seriesCode
+            ? { code: f.seriesCode, name: f.seriesName!, citation: f.citation!, trigger: f.trigger!, retention: describePeriod({ years: f.years ?? 0, months: f.months ?? 0, days: f.days ?? 0 }) }
+            : null,
+          triggerDate: f.triggerAt?.toISOString() ?? null,
+          dispositionDate: f.dispositionAt?.toISOString() ?? null,
+          dueReason: reasonFor(f),
+          createdAt: f.createdAt.toISOString(),
+        },
+        versions: versions.map((v) => ({ number: v.number, sha256: v.sha256, size: Number(v.size), createdAt: v.createdAt.toISOString(), objectKey: v.storageKey, dataKeyErased: true })),
+      };
+      await this.repo.updateItem(m, batchId, documentId, 'erased', result, null);
+      await this.audit.append(m, {
+        actor: executor,
+        actorName: 'system',
+        action: 'document.crypto_erase',
+        targetType: 'document',
+        targetId: documentId,
+        outcome: 'allowed',
+        details: { batchId, keysErased, versions: versions.length },
+      });
+      return result;
+    });
+  }
+
+  private async extend(m: EntityManager, item: ItemRow, executor: Who, now: Date): Promise<null> {
+    const batch = await this.repo.findBatch(m, item.batchId);
+    await this.retention.extend(m, item.documentId, item.extendUntil!, item.decisionReason!, batch?.approvedBy ?? null, now);
+    await this.repo.updateItem(m, item.batchId, item.documentId, 'extended', { extendedUntil: item.extendUntil!.toISOString(), reason: item.decisionReason }, now);
+    await this.audit.append(m, {
+      actor: executor,
+      actorName: 'system',
+      action: 'retention.extend',
+      targetType: 'document',
+      targetId: item.documentId,
+      outcome: 'allowed',
+      details: { batchId: item.batchId, extendedUntil: item.extendUntil!.toISOString(), reason: item.decisionReason },
+    });
+    return null;
+  }
+
+  /** Issues the one certificate of the batch once every item is finished. */
+  private async finish(batchId: string, executor: Who): Promise<boolean> {
+    return this.repo.dataSource.transaction(async (m) => {
+      const batch = await this.repo.findBatch(m, batchId, true);
+      if (!batch || batch.state === 'completed') return true;
+      if (batch.state !== 'executing') return false;
+      const items = await this.repo.items(m, batchId);
+      if (items.some((i) => i.state === 'pending' || i.state === 'erased')) return false;
+      const now = this.clock.now();
+      const destroyed = items.filter((i) => i.state === 'destroyed').map((i) => i.result as unknown as DestroyedResult);
+      const checks = destroyed.map((r) => new Date(r.holdCheckedAt).getTime());
+      const certificate = buildCertificate({
+        certificateId: randomUUID(),
+        batchId,
+        issuedAt: now,
+        signingKeyId: this.signer.keyId,
+        organisation: this.config.organisationName,
+        tool: kuraTool(),
+        proposer: { userId: batch.proposedBy, name: batch.proposedByName, at: batch.proposedAt },
+        approver: { userId: batch.approvedBy!, name: batch.approvedByName!, at: batch.approvedAt! },
+        startedAt: batch.approvedAt!,
+        completedAt: now,
+        holdCheckedAt: checks.length ? new Date(Math.max(...checks)) : now,
+        records: destroyed.map((r) => ({
+          ...r.record,
+          createdAt: new Date(r.record.createdAt),
+          triggerDate: r.record.triggerDate ? new Date(r.record.triggerDate) : null,
+          dispositionDate: r.record.dispositionDate ? new Date(r.record.dispositionDate) : null,
+          destroyedAt: new Date(r.destroyedAt),
+          versions: r.versions.map((v) => {
+            const check = r.verification.find((c) => c.objectKey === v.objectKey);
+            return { ...v, createdAt: new Date(v.createdAt), objectDeleted: check?.objectDeleted ?? false, absent: check?.absent ?? false, verifiedAt: new Date(check?.verifiedAt ?? r.destroyedAt) };
+          }),
+        })),
+        notDestroyed: items
+          .filter((i) => i.state === 'extended' || i.state === 'skipped')
+          .map((i) => ({ recordId: i.documentId, outcome: i.state as 'extended' | 'skipped', reason: String((i.result as { reason?: string } | null)?.reason ?? '') })),
+      });
+      const signed = signCertificate(certificate, this.signer);
+      await this.repo.insertCertificate(m, {
+        id: certificate.certificateId,
+        batchId,
+        issuedAt: now,
+        keyId: signed.signature.keyId,
+        algorithm: 'Ed25519',
+        certificate: certificateBytes(certificate).toString('utf8'),
+        signature: signed.signature.value,
+      });
+      await this.repo.complete(m, batchId, now);
+      await this.audit.append(m, {
+        actor: executor,
+        actorName: 'system',
+        action: 'disposition.complete',
+        targetType: 'disposition_batch',
+        targetId: batchId,
+        outcome: 'allowed',
+        details: { certificateId: certificate.certificateId, destroyed: destroyed.length, notDestroyed: certificate.notDestroyed.length, keyId: signed.signature.keyId },
+      });
+      return true;
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@kura/audit';
+import { Clock, DomainError, ErrorCode } from '@kura/common';
+import type { Actor } from '@kura/identity';
+import { mayRead } from '../disposition/disposition-views';
+import { RetentionRepository } from '../retention.repository';
+import { isShortening, parseTrigger } from '../retention-period';
+import { RecordEventsDto } from './record-events.dto';
+
+export interface RecordedEvent {
+  documentId: string;
+  event: string;
+  occurredAt: string;
+  /** The recomputed disposition date, or null when the document's series does not wait for this event. */
+  dispositionDate: string | null;
+}
+
+@Injectable()
+export class RetentionEventsService {
+  constructor(
+    private readonly retention: RetentionRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(actor: Actor, dto: RecordEventsDto): Promise<{ items: RecordedEvent[] }> {
+    const occurredAt = new Date(dto.occurredAt);
+    if (Number.isNaN(occurredAt.getTime())) throw DomainError.validation('occurredAt is not a valid date.');
+    // An event that has not happened yet cannot start retention.
+    if (occurredAt.getTime() > this.clock.now().getTime()) {
+      throw DomainError.validation('occurredAt must not be in the future.', [{ field: 'occurredAt', messages: ['occurredAt must not be in the future'] }]);
+    }
+    return this.retention.dataSource.transaction(async (m) => {
+      // Documents the officer may not read answer like missing ones (SPEC §4).
+      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
+      const found = new Set(facts.map((f) => f.id));
+      const missing = dto.documentIds.filter((id) => !found.has(id));
+      if (missing.length) throw new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: missing });
+      const destroyed = facts.filter((f) => f.status === 'destroyed').map((f) => f.id);
+      if (destroyed.length) throw new DomainError(ErrorCode.Conflict, 'Some documents have been destroyed.', { documentIds: destroyed });
+
+      const previous = await this.retention.eventDates(m, dto.documentIds, dto.event);
+      // A correction to an earlier date would shorten retention: refused while the record is held.
+      const refused = facts
+        .filter((f) => f.activeHolds > 0 && previous.has(f.id) && isShortening(previous.get(f.id)!, occurredAt))
+        .map((f) => f.id);
+      if (refused.length) {
+        await this.audit.record({ actor, action: 'retention.event.record', targetType: 'document', targetId: refused[0], outcome: 'denied', details: { event: dto.event, reason: 'held', documentIds: refused } });
+        throw new DomainError(ErrorCode.Conflict, 'Retention of a document under legal hold cannot be shortened.', { documentIds: refused });
+      }
+
+      const now = this.clock.now();
+      for (const f of facts) {
+        await this.retention.upsertEvent(m, f.id, dto.event, occurredAt, actor.id, now);
+        const before = previous.get(f.id);
+        await this.audit.append(m, {
+          actor,
+          action: 'retention.event.record',
+          targetType: 'document',
+          targetId: f.id,
+          outcome: 'allowed',
+          details: { event: dto.event, occurredAt: occurredAt.toISOString(), ...(before ? { previousOccurredAt: before.toISOString() } : {}) },
+        });
+      }
+      const after = await this.retention.facts(m, dto.documentIds);
+      return {
+        items: after.map((f) => {
+          const trigger = f.trigger ? parseTrigger(f.trigger) : undefined;
+          const waits = trigger?.kind === 'event' && trigger.event === dto.event;
+          return { documentId: f.id, event: dto.event, occurredAt: occurredAt.toISOString(), dispositionDate: waits && f.dispositionAt ? f.dispositionAt.toISOString() : null };
+        }),
+      };
+    });
+  }
+}

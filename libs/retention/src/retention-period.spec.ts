@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import {
+  addPeriod,
+  compareDispositionDates,
+  dispositionDate,
+  dueReason,
+  isDue,
+  isShortening,
+  parseTrigger,
+  triggerDate,
+} from './retention-period';
+
+const d = (iso: string) => new Date(iso);
+
+describe('retention period arithmetic', () => {
+  it('adds years, months and days in UTC, keeping the time of day', () => {
+    expect(addPeriod(d('2020-04-15T09:30:00.000Z'), { years: 7, months: 0, days: 0 }).toISOString()).toBe('2027-04-15T09:30:00.000Z');
+    expect(addPeriod(d('2020-04-15T09:30:00.000Z'), { years: 0, months: 10, days: 20 }).toISOString()).toBe('2021-03-07T09:30:00.000Z');
+    expect(addPeriod(d('2020-04-15T23:59:59.999Z'), { years: 0, months: 0, days: 1 }).toISOString()).toBe('2020-04-16T23:59:59.999Z');
+  });
+
+  it('clamps to the end of the month: 29 Feb + 1 year is 28 Feb', () => {
+    expect(addPeriod(d('2024-02-29T00:00:00Z'), { years: 1, months: 0, days: 0 }).toISOString()).toBe('2025-02-28T00:00:00.000Z');
+    expect(addPeriod(d('2024-02-29T00:00:00Z'), { years: 4, months: 0, days: 0 }).toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(addPeriod(d('2023-01-31T12:00:00Z'), { years: 0, months: 1, days: 0 }).toISOString()).toBe('2023-02-28T12:00:00.000Z');
+    expect(addPeriod(d('2024-01-31T12:00:00Z'), { years: 0, months: 1, days: 0 }).toISOString()).toBe('2024-02-29T12:00:00.000Z');
+    expect(addPeriod(d('2023-08-31T00:00:00Z'), { years: 0, months: 13, days: 0 }).toISOString()).toBe('2024-09-30T00:00:00.000Z');
+  });
+
+  it('adds months before days, as PostgreSQL does (31 Jan + 1 month 1 day = 1 Mar)', () => {
+    expect(addPeriod(d('2023-01-31T00:00:00Z'), { years: 0, months: 1, days: 1 }).toISOString()).toBe('2023-03-01T00:00:00.000Z');
+  });
+
+  it('a zero period is the trigger date itself (My Number: delete once no longer needed)', () => {
+    expect(addPeriod(d('2030-06-01T00:00:00Z'), { years: 0, months: 0, days: 0 }).toISOString()).toBe('2030-06-01T00:00:00.000Z');
+  });
+
+  it('never moves backwards and is monotonic in the start date', () => {
+    const date = fc.date({ min: d('1990-01-01T00:00:00Z'), max: d('2090-12-31T00:00:00Z'), noInvalidDate: true });
+    const period = fc.record({ years: fc.integer({ min: 0, max: 100 }), months: fc.integer({ min: 0, max: 120 }), days: fc.integer({ min: 0, max: 3650 }) });
+    fc.assert(
+      fc.property(date, date, period, (a, b, p) => {
+        expect(addPeriod(a, p).getTime()).toBeGreaterThanOrEqual(a.getTime());
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(addPeriod(lo, p).getTime()).toBeLessThanOrEqual(addPeriod(hi, p).getTime());
+      }),
+    );
+  });
+});
+
+describe('retention triggers', () => {
+  it('parses created and event triggers and rejects anything else', () => {
+    expect(parseTrigger('created')).toEqual({ kind: 'created' });
+    expect(parseTrigger('event:employment-ended')).toEqual({ kind: 'event', event: 'employment-ended' });
+    for (const bad of ['', 'event:', 'event:Employment', 'event:a--b', 'event:-x', 'creation', 'event:x y', 'created ', 'event:purpose-ended;drop']) {
+      expect(parseTrigger(bad)).toBeUndefined();
+    }
+  });
+
+  const period = { years: 7, months: 0, days: 0 };
+
+  it('a created trigger counts from the creation date', () => {
+    const facts = { trigger: parseTrigger('created')!, period, createdAt: d('2020-01-10T00:00:00Z'), events: {} };
+    expect(triggerDate(facts)?.toISOString()).toBe('2020-01-10T00:00:00.000Z');
+    expect(dispositionDate(facts)?.toISOString()).toBe('2027-01-10T00:00:00.000Z');
+  });
+
+  it('an event trigger has no date until its event arrives, and other events do not count', () => {
+    const facts = { trigger: parseTrigger('event:employment-ended')!, period, createdAt: d('2020-01-10T00:00:00Z'), events: { 'purpose-ended': d('2021-01-01T00:00:00Z') } };
+    expect(dispositionDate(facts)).toBeNull();
+    expect(isDue(dispositionDate(facts), d('2999-01-01T00:00:00Z'))).toBe(false);
+    expect(dueReason(facts, 'HR-01')).toBeNull();
+    const arrived = { ...facts, events: { ...facts.events, 'employment-ended': d('2022-03-31T00:00:00Z') } };
+    expect(dispositionDate(arrived)?.toISOString()).toBe('2029-03-31T00:00:00.000Z');
+    expect(dueReason(arrived, 'HR-01')).toContain('event "employment-ended"');
+  });
+
+  it('is due from the disposition instant on, not before', () => {
+    const at = d('2027-01-10T00:00:00Z');
+    expect(isDue(at, d('2027-01-09T23:59:59.999Z'))).toBe(false);
+    expect(isDue(at, at)).toBe(true);
+    expect(isDue(at, d('2027-01-11T00:00:00Z'))).toBe(true);
+  });
+});
+
+describe('shortening retention', () => {
+  const early = d('2027-01-01T00:00:00Z');
+  const late = d('2030-01-01T00:00:00Z');
+
+  it('an earlier date is shortening; the same or a later one is not', () => {
+    expect(isShortening(late, early)).toBe(true);
+    expect(isShortening(early, late)).toBe(false);
+    expect(isShortening(early, new Date(early))).toBe(false);
+  });
+
+  it('treats "waiting for an event" as later than any date', () => {
+    expect(isShortening(null, early)).toBe(true);
+    expect(isShortening(early, null)).toBe(false);
+    expect(isShortening(null, null)).toBe(false);
+    expect(compareDispositionDates(null, late)).toBe(1);
+  });
+});
