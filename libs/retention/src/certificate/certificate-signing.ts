@@ -76,6 +76,10 @@ export function verifyCertificate(document: unknown, publicKey: string | KeyObje
   }
   if (signature.algorithm !== SIGNATURE_ALGORITHM) return { valid: false, reason: `unsupported algorithm ${String(signature.algorithm)}` };
   if (typeof signature.value !== 'string' || !BASE64.test(signature.value)) return { valid: false, reason: 'signature value is not base64' };
+  // Non-canonical base64 (unused trailing bits set) decodes to the same bytes: refuse it so
+  // that no byte of a certificate file can change and still verify.
+  const signatureBytes = Buffer.from(signature.value, 'base64');
+  if (signatureBytes.toString('base64') !== signature.value) return { valid: false, reason: 'signature value is not canonical base64' };
   let key: KeyObject;
   try {
     key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
@@ -95,6 +99,6 @@ export function verifyCertificate(document: unknown, publicKey: string | KeyObje
   } catch {
     return { valid: false, reason: 'the certificate cannot be canonicalized', ...info };
   }
-  const ok = verify(null, bytes, key, Buffer.from(signature.value, 'base64'));
+  const ok = verify(null, bytes, key, signatureBytes);
   return ok ? { valid: true, ...info } : { valid: false, reason: 'the signature does not match the certificate', ...info };
 }
