@@ -8,7 +8,7 @@ import { AbilityFactory, type Action, type AppAbility } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, DomainError, ErrorCode, FieldError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
-import { ContentCrypto, encryptedSize, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
+import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
 import type { Actor } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
 import { abilityToSql } from './access/casl-sql';
@@ -26,8 +26,6 @@ import { UpdateDocumentDto } from './dto/update-document.dto';
 import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-/** Objects larger than one range are downloaded as several ranged GETs at once. */
-const PARALLEL_GET_RANGE = 8 * 1024 * 1024;
 const CREATE_FIELDS = ['title', 'kind', 'classification', 'department', 'tags', 'personalData', 'seriesId', 'reviewDueAt'];
 
 export interface StoredContent {
@@ -394,7 +392,7 @@ export class DocumentsService {
     let source: Readable;
     try {
       decryptor = this.openDecryptor(version);
-      source = await this.openSealed(version);
+      source = await this.store.get(version.storageKey);
     } catch (err) {
       // A key that does not unwrap or an object that is gone: fixity has failed; say so, send nothing.
       await this.integrityFailed(actor, id, number, err instanceof KeyRingError || err instanceof IntegrityError ? err : new IntegrityError(-1));
@@ -407,18 +405,6 @@ export class DocumentsService {
       if (err) void this.integrityFailed(actor, id, number, err);
     });
     return { ...base, body: out, size: version.size, stamped: false };
-  }
-
-  /**
-   * The sealed object as a stream. A large one is read as several ranged GETs in flight
-   * (bounded memory), sized by what is stored rather than by the row, so a truncated or
-   * extended object reaches the decryptor exactly as stored and fails there.
-   */
-  private async openSealed(version: DocumentVersionEntity): Promise<Readable> {
-    if (encryptedSize(version.size, version.chunkSize) <= PARALLEL_GET_RANGE) return this.store.get(version.storageKey);
-    const stored = await this.store.stat(version.storageKey);
-    if (!stored) throw new IntegrityError(-1);
-    return this.store.getParallel(version.storageKey, stored.size, { rangeSize: PARALLEL_GET_RANGE, concurrency: 3 });
   }
 
   private openDecryptor(version: DocumentVersionEntity) {

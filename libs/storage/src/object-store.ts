@@ -28,13 +28,6 @@ export interface PutOptions {
   selfAuthenticating?: boolean;
 }
 
-export interface ParallelGetOptions {
-  /** Bytes per ranged GET. */
-  rangeSize?: number;
-  /** Ranged GETs in flight; memory stays at about this many ranges per download. */
-  concurrency?: number;
-}
-
 function isNotFound(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   return code === 'NotFound' || code === 'NoSuchKey' || code === 'NoSuchObject';
@@ -160,55 +153,6 @@ export class ObjectStore implements OnModuleInit {
   async get(key: string, range?: { offset: number; length?: number }): Promise<Readable> {
     if (range) return this.client.getPartialObject(this.bucket, key, range.offset, range.length);
     return this.client.getObject(this.bucket, key);
-  }
-
-  /**
-   * Reads `[0, size)` of `key` as consecutive ranged GETs, several in flight, yielded in
-   * order: a large object streams at the store's aggregate rate rather than one
-   * connection's. Memory is bounded by `concurrency` ranges. A range that comes back short
-   * ends the stream there (as a truncated single GET would); the reader must verify.
-   */
-  getParallel(key: string, size: number, options: ParallelGetOptions = {}): Readable {
-    const rangeSize = Math.max(options.rangeSize ?? 8 * 1024 * 1024, 64 * 1024);
-    const concurrency = Math.max(1, Math.min(options.concurrency ?? 3, 8));
-    const fetchRange = async (offset: number, length: number): Promise<Buffer> => {
-      const stream = await this.client.getPartialObject(this.bucket, key, offset, length);
-      const body = Buffer.allocUnsafe(length);
-      let filled = 0;
-      for await (const c of stream as AsyncIterable<Buffer>) {
-        if (filled + c.length > length) throw new Error('ranged GET returned more than asked');
-        c.copy(body, filled);
-        filled += c.length;
-      }
-      return filled === length ? body : body.subarray(0, filled);
-    };
-    async function* ranges(): AsyncGenerator<Buffer> {
-      const queue: { body: Promise<Buffer>; length: number }[] = [];
-      let next = 0;
-      const refill = () => {
-        while (queue.length < concurrency && next < size) {
-          const length = Math.min(rangeSize, size - next);
-          const p = fetchRange(next, length);
-          // Rejections are observed when the range's turn comes; never unhandled meanwhile.
-          p.catch(() => undefined);
-          queue.push({ body: p, length });
-          next += length;
-        }
-      };
-      try {
-        refill();
-        while (queue.length > 0) {
-          const range = queue.shift() as { body: Promise<Buffer>; length: number };
-          const buf = await range.body;
-          refill();
-          yield buf;
-          if (buf.length < range.length) return;
-        }
-      } finally {
-        queue.length = 0;
-      }
-    }
-    return Readable.from(ranges(), { objectMode: false, highWaterMark: rangeSize });
   }
 
   /** null when the object does not exist. */
