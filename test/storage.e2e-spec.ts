@@ -126,4 +126,12 @@ describe(ObjectStore.name, () => {
     await expect(store.put('broken/x', failing(), { partSize: 5 * MiB })).rejects.toThrow('source failed');
     expect(await store.stat('broken/x')).toBeNull();
   });
+
+  it('sends several parts at once, signed UNSIGNED-PAYLOAD, and reads back every byte in order', async () => {
+    const size = 23 * MiB + 8; // the generator writes whole 32-bit words
+    const expected = await sha256Of(generated(size, 11));
+    const put = await store.put('parallel/23mib', generated(size, 11), { partSize: 5 * MiB, partsInFlight: 3, selfAuthenticating: true });
+    expect(put.size).toBe(size);
+    expect(await sha256Of(await store.get('parallel/23mib'))).toEqual(expected);
+  }, 240_000);
 });

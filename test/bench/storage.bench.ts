@@ -11,6 +11,9 @@ import { Client as PgClient } from 'pg';
 import { JsonLogger } from '@kura/common';
 import type { S3Settings } from '@kura/config';
 import { freePort, startEmbeddedPostgres } from '@kura/embedded';
+import { AbilityFactory } from '@kura/access';
+import { abilityToSql, DOCUMENT_SQL_FIELDS } from '@kura/documents';
+import { Role } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
 import { multipart } from '../support/multipart';
 
@@ -71,6 +74,12 @@ function rss(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** CPU seconds (user + system) a process has used so far: where a case's time goes. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -118,7 +127,7 @@ async function startApi(dir: string, databaseUrl: string, s3: S3Settings): Promi
   throw new Error('the api did not become ready');
 }
 
-async function startS3Process(directory: string): Promise<{ settings: S3Settings; stop(): Promise<void> }> {
+async function startS3Process(directory: string): Promise<{ settings: S3Settings; pid: number; stop(): Promise<void> }> {
   const root = path.resolve(__dirname, '../../..');
   const script = `require(${JSON.stringify(path.join(root, 'dist/libs/embedded/src/embedded-s3.js'))})
     .startEmbeddedS3(${JSON.stringify(directory)}, 'kura-bench', 'us-east-1')
@@ -134,6 +143,7 @@ async function startS3Process(directory: string): Promise<{ settings: S3Settings
   });
   return {
     settings,
+    pid: child.pid as number,
     stop: async () => {
       child.kill('SIGTERM');
     },
@@ -202,6 +212,29 @@ async function seed(databaseUrl: string, count: number): Promise<void> {
   }
 }
 
+/** EXPLAIN ANALYZE of the list's two statements for the bench user (where a page's time goes). */
+async function explainList(databaseUrl: string): Promise<Record<string, string[]>> {
+  const ability = new AbilityFactory().forActor({ id: randomUUID(), username: 'bench', roles: [Role.Staff], clearance: 3, departments: ['dept-1', 'dept-2'], designations: [], sessionId: randomUUID() });
+  const access = abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS);
+  const pg = new PgClient({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    const plan = async (sql: string, params: unknown[]) =>
+      ((await pg.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows as Array<{ 'QUERY PLAN': string }>).map((r) => r['QUERY PLAN']);
+    const n = access.params.length;
+    return {
+      count: await plan(`SELECT count(*)::int AS total FROM documents d WHERE ${access.sql}`, access.params),
+      page: await plan(
+        `SELECT d.*, v.size, v.sha256 FROM documents d JOIN document_versions v ON v.document_id = d.id AND v.number = d.current_version
+          WHERE ${access.sql} ORDER BY d.created_at DESC, d.id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...access.params, 20, 180],
+      ),
+    };
+  } finally {
+    await pg.end();
+  }
+}
+
 export async function runStorageBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-storage-'));
   // PostgreSQL runs as its own user when we are root: it must be able to enter the directory.
@@ -214,6 +247,9 @@ export async function runStorageBench(): Promise<void> {
   let api: { child: ChildProcess; base: string } | undefined;
   const rows: Row[] = [];
   const extra: Record<string, unknown> = {};
+  // Per case: wall time and CPU seconds of each process (the API's extra hop, made visible).
+  const cpuLog: Array<{ case: string; ms: number; api: number; s3: number; bench: number }> = [];
+  extra.cpu = cpuLog;
   try {
     api = await startApi(dir, pg.url, s3);
     const { base, child } = api;
@@ -234,7 +270,14 @@ export async function runStorageBench(): Promise<void> {
         let peak = 0;
         const before = rss(child.pid as number);
         const sampler = setInterval(() => (peak = Math.max(peak, rss(child.pid as number))), 20);
+        const cpu = () => ({ api: cpuSeconds(child.pid as number), s3: cpuSeconds(s3server.pid), bench: cpuSeconds(process.pid) });
+        const spent = (from: ReturnType<typeof cpu>) => {
+          const to = cpu();
+          return { api: to.api - from.api, s3: to.s3 - from.s3, bench: to.bench - from.bench };
+        };
+        let mark = cpu();
         const up = await time(() => apiUpload(base, token, size, `bench ${label} ${i}`));
+        cpuLog.push({ case: `api upload ${label}`, ms: up.ms, ...spent(mark) });
         clearInterval(sampler);
         if (size === 512 * MiB) {
           const growth = (Math.max(peak, before) - before) / MiB;
@@ -242,10 +285,19 @@ export async function runStorageBench(): Promise<void> {
           if (!prev || growth > prev.growthMiB) extra.rss512 = { beforeMiB: before / MiB, peakMiB: Math.max(peak, before) / MiB, growthMiB: growth };
         }
         m.apiUp.push(mbps(up.ms));
-        m.apiDown.push(mbps((await time(() => apiDownload(base, token, up.value.id, size))).ms));
+        mark = cpu();
+        const down = await time(() => apiDownload(base, token, up.value.id, size));
+        cpuLog.push({ case: `api download ${label}`, ms: down.ms, ...spent(mark) });
+        m.apiDown.push(mbps(down.ms));
         const key = `raw/${randomUUID()}`;
-        m.rawUp.push(mbps((await time(() => store.put(key, Readable.from(content(size)())))).ms));
-        m.rawDown.push(mbps((await time(() => rawGet(store, key, size))).ms));
+        mark = cpu();
+        const rawUp = await time(() => store.put(key, Readable.from(content(size)())));
+        cpuLog.push({ case: `raw upload ${label}`, ms: rawUp.ms, ...spent(mark) });
+        m.rawUp.push(mbps(rawUp.ms));
+        mark = cpu();
+        const rawDown = await time(() => rawGet(store, key, size));
+        cpuLog.push({ case: `raw download ${label}`, ms: rawDown.ms, ...spent(mark) });
+        m.rawDown.push(mbps(rawDown.ms));
         await store.delete(key);
       }
       const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
@@ -253,32 +305,35 @@ export async function runStorageBench(): Promise<void> {
       rows.push({ name: `download ${label}`, api: median(m.apiDown), raw: median(m.rawDown), unit: 'MiB/s', ratio: ratio(m.apiDown, m.rawDown) });
     }
 
-    if (process.env.KURA_BENCH_QUICK) return;
-    // Small documents: 8 concurrent clients, 4 KiB each.
-    const perClient = 40;
-    const small = await time(() => Promise.all(Array.from({ length: 8 }, async (_, c) => {
-      for (let i = 0; i < perClient; i++) await apiUpload(base, token, 4096, `small ${c}-${i}`);
-    })));
-    const rawSmall = await time(() => Promise.all(Array.from({ length: 8 }, async () => {
-      for (let i = 0; i < perClient; i++) await store.put(`raw-small/${randomUUID()}`, Readable.from([randomBytes(4096)]));
-    })));
-    const docsPerSec = (8 * perClient) / (small.ms / 1000);
-    const putsPerSec = (8 * perClient) / (rawSmall.ms / 1000);
-    rows.push({ name: '4 KiB creates, 8 clients', api: docsPerSec, raw: putsPerSec, unit: 'per s', ratio: docsPerSec / putsPerSec });
+    // Quick runs stop here but still print and save what they measured.
+    if (!process.env.KURA_BENCH_QUICK) {
+      // Small documents: 8 concurrent clients, 4 KiB each.
+      const perClient = 40;
+      const small = await time(() => Promise.all(Array.from({ length: 8 }, async (_, c) => {
+        for (let i = 0; i < perClient; i++) await apiUpload(base, token, 4096, `small ${c}-${i}`);
+      })));
+      const rawSmall = await time(() => Promise.all(Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < perClient; i++) await store.put(`raw-small/${randomUUID()}`, Readable.from([randomBytes(4096)]));
+      })));
+      const docsPerSec = (8 * perClient) / (small.ms / 1000);
+      const putsPerSec = (8 * perClient) / (rawSmall.ms / 1000);
+      rows.push({ name: '4 KiB creates, 8 clients', api: docsPerSec, raw: putsPerSec, unit: 'per s', ratio: docsPerSec / putsPerSec });
 
-    // The ABAC-filtered list over 100,000 documents.
-    await seed(pg.url, 100_000);
-    const latencies: number[] = [];
-    for (let i = 0; i < 220; i++) {
-      const page = 1 + (i % 10);
-      const q = i % 2 === 0 ? `/api/v1/documents?page=${page}&pageSize=20` : `/api/v1/documents?page=${page}&pageSize=20&kind=policy`;
-      const r = await time(() => request(base, 'GET', q, { token }));
-      if (r.value.status !== 200) throw new Error(`list: ${r.value.status}`);
-      if (i >= 20) latencies.push(r.ms);
-      if (i === 0) extra.listTotalVisible = (JSON.parse(r.value.body.toString()) as { total: number }).total;
+      // The ABAC-filtered list over 100,000 documents.
+      await seed(pg.url, 100_000);
+      extra.listPlans = await explainList(pg.url);
+      const latencies: number[] = [];
+      for (let i = 0; i < 220; i++) {
+        const page = 1 + (i % 10);
+        const q = i % 2 === 0 ? `/api/v1/documents?page=${page}&pageSize=20` : `/api/v1/documents?page=${page}&pageSize=20&kind=policy`;
+        const r = await time(() => request(base, 'GET', q, { token }));
+        if (r.value.status !== 200) throw new Error(`list: ${r.value.status}`);
+        if (i >= 20) latencies.push(r.ms);
+        if (i === 0) extra.listTotalVisible = (JSON.parse(r.value.body.toString()) as { total: number }).total;
+      }
+      latencies.sort((a, b) => a - b);
+      extra.list = { documents: 100_000, samples: latencies.length, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95) };
     }
-    latencies.sort((a, b) => a - b);
-    extra.list = { documents: 100_000, samples: latencies.length, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95) };
   } finally {
     if (api && api.child.exitCode === null) {
       const exited = new Promise((r) => api?.child.once('exit', r));
@@ -299,8 +354,17 @@ export async function runStorageBench(): Promise<void> {
     `api RSS during the 512 MiB uploads (worst run): peak ${rssInfo?.peakMiB.toFixed(0)} MiB, growth ${rssInfo?.growthMiB.toFixed(0)} MiB (target < 100)`,
     `list page over 100,000 documents (${extra.listTotalVisible} visible): p50 ${list?.p50Ms.toFixed(1)} ms, p95 ${list?.p95Ms.toFixed(1)} ms (target < 50)`,
   ];
+  const plans = extra.listPlans as Record<string, string[]> | undefined;
+  if (plans) for (const [name, lines0] of Object.entries(plans)) lines.push(`list ${name}: ${lines0.filter((l) => /Execution Time|Scan|Sort|Limit/.test(l)).map((l) => l.trim()).join(' | ')}`);
+  const cases = [...new Set(cpuLog.map((c) => c.case))];
+  lines.push('CPU seconds per run (mean): wall / api / s3rver / bench process');
+  for (const name of cases) {
+    const runs = cpuLog.filter((c) => c.case === name);
+    const mean = (f: (c: (typeof runs)[number]) => number) => (runs.reduce((a, c) => a + f(c), 0) / runs.length).toFixed(2);
+    lines.push(`  ${name.padEnd(24)} ${mean((c) => c.ms / 1000).padStart(7)} ${mean((c) => c.api).padStart(7)} ${mean((c) => c.s3).padStart(7)} ${mean((c) => c.bench).padStart(7)}`);
+  }
   console.log(lines.join('\n'));
   const out = path.resolve(__dirname, '../../../bench/results');
   await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'storage.json'), JSON.stringify({ at: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, rows, ...extra }, null, 2) + '\n');
+  await writeFile(path.join(out, process.env.KURA_BENCH_QUICK ? 'storage.quick.json' : 'storage.json'), JSON.stringify({ at: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, rows, ...extra }, null, 2) + '\n');
 }

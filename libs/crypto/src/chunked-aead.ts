@@ -113,7 +113,9 @@ export class EncryptStream extends Transform {
   private digest?: string;
 
   constructor(private readonly params: ChunkParams) {
-    super();
+    // Buffer a chunk's worth on each side: 16 KiB-64 KiB defaults would stall the pipeline
+    // on every small write.
+    super({ highWaterMark: Math.min(Math.max(params.chunkSize, 64 * 1024), 8 * 1024 * 1024) });
     validate(params);
     this.version = uuidBytes(params.versionId);
     this.pending = new ChunkBuffer(params.chunkSize);
@@ -159,8 +161,10 @@ export class EncryptStream extends Transform {
     cipher.setAAD(aadFor(this.version, this.index, final));
     const body = cipher.update(plain);
     cipher.final();
-    // One buffer per chunk: downstream regrouping (S3 parts) costs per buffer, not per byte.
-    this.push(Buffer.concat([body, cipher.getAuthTag()], body.length + TAG_BYTES));
+    // Body and tag go out as they are: downstream regroups into parts anyway, so joining
+    // them here would copy every byte once more.
+    this.push(body);
+    this.push(cipher.getAuthTag());
     this.index++;
   }
 }
@@ -183,7 +187,7 @@ export class DecryptStream extends Transform {
     private readonly params: ChunkParams,
     private readonly expectedSha256?: string,
   ) {
-    super();
+    super({ highWaterMark: Math.min(Math.max(params.chunkSize, 64 * 1024), 8 * 1024 * 1024) });
     validate(params);
     this.version = uuidBytes(params.versionId);
     this.pending = new ChunkBuffer(params.chunkSize + TAG_BYTES);
@@ -201,9 +205,17 @@ export class DecryptStream extends Transform {
   override _transform(data: Buffer | string, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       const buf = typeof data === 'string' ? Buffer.from(data) : data;
+      const sealedSize = this.pending.capacity;
       let at = 0;
       while (at < buf.length) {
         if (this.pending.full) this.open(this.pending.take(), false);
+        // A whole sealed chunk with bytes after it in this buffer is provably not the last:
+        // open it in place instead of copying it into the accumulator.
+        if (this.pending.filled === 0 && buf.length - at > sealedSize) {
+          this.open(buf.subarray(at, at + sealedSize), false);
+          at += sealedSize;
+          continue;
+        }
         at += this.pending.fill(buf, at);
       }
       done();

@@ -223,7 +223,8 @@ export class DocumentsService {
       if (err) streamError = err;
     });
     try {
-      await this.store.put(storageKey, sealed);
+      // Sealed AES-GCM chunks: every read authenticates them, so no SigV4 payload hash.
+      await this.store.put(storageKey, sealed, { selfAuthenticating: true });
     } catch (err) {
       file.stream.destroy();
       await this.discard(storageKey);

@@ -21,4 +21,13 @@ describe(readParts.name, () => {
   it('ends exactly on a part boundary without an empty trailing part', async () => {
     expect((await collect([Buffer.from('abcdefgh')], 4)).map(String)).toEqual(['abcd', 'efgh']);
   });
+
+  it('refills parts handed back as spare instead of allocating new ones', async () => {
+    const spare = [Buffer.alloc(4)];
+    const reused = spare[0];
+    const parts: Buffer[] = [];
+    for await (const p of readParts((async function* () { yield Buffer.from('abcdefgh'); })(), 4, spare)) parts.push(p);
+    expect(parts[0]).toBe(reused);
+    expect(parts.map(String)).toEqual(['abcd', 'efgh']);
+  });
 });

@@ -16,8 +16,16 @@ export interface StoredObject {
 
 export interface PutOptions {
   contentType?: string;
-  /** Bytes buffered before a part is sent: memory stays at about two parts per upload. */
+  /** Bytes buffered before a part is sent. */
   partSize?: number;
+  /** Parts sent at once; memory stays at about `partsInFlight + 1` parts per upload. */
+  partsInFlight?: number;
+  /**
+   * The body authenticates itself (AES-GCM sealed chunks, verified on every read): SigV4's
+   * payload hash would hash every byte a second time for nothing, so the request is signed
+   * with `UNSIGNED-PAYLOAD` — what the client already does over TLS.
+   */
+  selfAuthenticating?: boolean;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -35,6 +43,8 @@ function isNotFound(err: unknown): boolean {
 export class ObjectStore implements OnModuleInit {
   readonly bucket: string;
   private readonly client: Client;
+  /** Same credentials; signs payloads as UNSIGNED-PAYLOAD (for self-authenticating bodies only). */
+  private readonly unsignedPayloadClient: Client;
 
   constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings) {
     this.bucket = settings.bucket;
@@ -46,6 +56,15 @@ export class ObjectStore implements OnModuleInit {
       secretKey: settings.secretKey,
       region: settings.region,
     });
+    this.unsignedPayloadClient = new Client({
+      endPoint: settings.endPoint,
+      port: settings.port,
+      useSSL: settings.useSSL,
+      accessKey: settings.accessKey,
+      secretKey: settings.secretKey,
+      region: settings.region,
+    });
+    this.unsignedPayloadClient.enableSHA256 = false;
   }
 
   async onModuleInit(): Promise<void> {
@@ -69,48 +88,64 @@ export class ObjectStore implements OnModuleInit {
   async put(key: string, body: Readable | AsyncIterable<Buffer>, options: PutOptions = {}): Promise<StoredObject> {
     const partSize = Math.max(options.partSize ?? 8 * 1024 * 1024, MIN_PART_SIZE);
     const headers: Record<string, string> = { 'Content-Type': options.contentType ?? 'application/octet-stream' };
-    const parts = readParts(body, partSize);
+    const client = options.selfAuthenticating ? this.unsignedPayloadClient : this.client;
+    // Sent parts come back here and are refilled: no fresh 8 MiB allocation (and GC) per part.
+    const spare: Buffer[] = [];
+    const parts = readParts(body, partSize, spare);
 
     const first = await parts.next();
     if (first.done) {
-      await this.client.putObject(this.bucket, key, Buffer.alloc(0), 0, headers);
-      return { key, size: 0, etag: (await this.client.statObject(this.bucket, key)).etag };
+      await client.putObject(this.bucket, key, Buffer.alloc(0), 0, headers);
+      return { key, size: 0, etag: (await client.statObject(this.bucket, key)).etag };
     }
     const second = await parts.next();
     if (second.done) {
-      const info = await this.client.putObject(this.bucket, key, first.value, first.value.length, headers);
+      const info = await client.putObject(this.bucket, key, first.value, first.value.length, headers);
       return { key, size: first.value.length, etag: info.etag };
     }
 
-    const uploadId = await this.client.initiateNewMultipartUpload(this.bucket, key, headers);
+    const uploadId = await client.initiateNewMultipartUpload(this.bucket, key, headers);
     try {
       const etags: { part: number; etag: string }[] = [];
       let size = 0;
       let partNumber = 0;
-      // Send part n while part n+1 is being read: two parts in memory at most.
-      let pending: Promise<void> | undefined;
+      // Up to `inFlight` parts travel while the next one is read: the source and the store
+      // both stay busy, and memory is bounded by (inFlight + 1) parts whatever the length.
+      const inFlight = Math.max(1, Math.min(options.partsInFlight ?? 3, 8));
+      const sending = new Set<Promise<void>>();
+      let failed: unknown;
       const send = (buf: Buffer) => {
         const part = ++partNumber;
         size += buf.length;
-        return this.client
+        const p: Promise<void> = client
           .uploadPart({ bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: {} }, buf)
-          .then((r) => {
-            etags.push({ part, etag: r.etag });
-          });
+          .then(
+            (r) => {
+              etags.push({ part, etag: r.etag });
+              if (buf.length === partSize) spare.push(buf);
+            },
+            (err: unknown) => {
+              failed ??= err;
+            },
+          )
+          .finally(() => sending.delete(p));
+        sending.add(p);
       };
-      pending = send(first.value);
+      send(first.value);
       let current: IteratorResult<Buffer> = second;
       while (!current.done) {
-        await pending;
-        pending = send(current.value);
+        while (sending.size >= inFlight) await Promise.race(sending);
+        if (failed !== undefined) throw failed;
+        send(current.value);
         current = await parts.next();
       }
-      await pending;
+      await Promise.all(sending);
+      if (failed !== undefined) throw failed;
       etags.sort((a, b) => a.part - b.part);
-      const done = await this.client.completeMultipartUpload(this.bucket, key, uploadId, etags);
+      const done = await client.completeMultipartUpload(this.bucket, key, uploadId, etags);
       return { key, size, etag: done.etag };
     } catch (err) {
-      await this.client.abortMultipartUpload(this.bucket, key, uploadId).catch(() => undefined);
+      await client.abortMultipartUpload(this.bucket, key, uploadId).catch(() => undefined);
       throw err;
     }
   }
@@ -148,8 +183,10 @@ export class ObjectStore implements OnModuleInit {
  * Regroups any chunk stream into parts of exactly `partSize` bytes (the last may be
  * shorter). Each part is filled in place, so a part costs its size once, not twice.
  */
-export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSize: number): AsyncGenerator<Buffer> {
-  let part = Buffer.allocUnsafe(partSize);
+export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSize: number, spare: Buffer[] = []): AsyncGenerator<Buffer> {
+  // `spare`: full-size parts the consumer is done with (sent), reused instead of allocated.
+  const fresh = () => spare.pop() ?? Buffer.allocUnsafe(partSize);
+  let part = fresh();
   let filled = 0;
   for await (const raw of body as AsyncIterable<Buffer | string>) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
@@ -160,7 +197,7 @@ export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSiz
       chunk = chunk.subarray(take);
       if (filled === partSize) {
         yield part;
-        part = Buffer.allocUnsafe(partSize);
+        part = fresh();
         filled = 0;
       }
     }
