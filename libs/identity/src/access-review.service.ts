@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AuditService } from '@kura/audit';
-import { canonicalJson, classificationName, ClassificationName, Clock } from '@kura/common';
+import { canonicalJson, ClassificationName, Clock } from '@kura/common';
 import type { Actor, Designation, Role } from './actor';
 import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
 import type { AccessReviewSignoffEntity } from './access-review-signoff.entity';
 import type { UserEntity } from './user.entity';
 import { UserRepository } from './user.repository';
+import { privilegeView } from './user.view';
 
 export interface AccessReviewEntry {
   id: string;
@@ -42,13 +43,7 @@ export interface AccessReview {
 
 function entry(user: UserEntity): AccessReviewEntry {
   return {
-    id: user.id,
-    username: user.username,
-    displayName: user.displayName,
-    roles: [...user.roles].sort(),
-    clearance: classificationName(user.clearance),
-    departments: [...user.departments].sort(),
-    designations: [...user.designations].sort(),
+    ...privilegeView(user),
     lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
     privilegesChangedAt: user.privilegesChangedAt.toISOString(),
     mustChangePassword: user.mustChangePassword,

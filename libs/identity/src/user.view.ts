@@ -21,7 +21,8 @@ export interface UserView {
   deactivatedAt: string | null;
 }
 
-export function toUserView(user: UserEntity, now: Date): UserView {
+/** Who a user is and what they hold, as every view shows it (sorted, clearance by name). */
+export function privilegeView(user: UserEntity) {
   return {
     id: user.id,
     username: user.username,
@@ -30,6 +31,12 @@ export function toUserView(user: UserEntity, now: Date): UserView {
     clearance: classificationName(user.clearance),
     departments: [...user.departments].sort(),
     designations: [...user.designations].sort(),
+  };
+}
+
+export function toUserView(user: UserEntity, now: Date): UserView {
+  return {
+    ...privilegeView(user),
     active: user.active,
     mustChangePassword: user.mustChangePassword,
     locked: user.lockedUntil !== null && user.lockedUntil > now,
