@@ -11,8 +11,13 @@ import { lastSeq, recordEvents, superuser, tamper } from './support/audit';
  * bootstrap administrator's creation), then 20 events with signed checkpoints at b+5, b+10
  * and b+20; a database administrator tampers with the triggers bypassed, and verify()
  * must name the exact first invalid sequence number. `s(k)` is the k-th test event's seq.
+ * Every case runs twice: reading the chain as one stream, and as two halves on two
+ * connections (what long chains get), which must find exactly the same.
  */
-describe('audit chain tamper detection', () => {
+describe.each([
+  ['one stream', Number.MAX_SAFE_INTEGER],
+  ['two halves', 0],
+])('audit chain tamper detection (%s)', (_mode, splitAbove) => {
   let t: TestApp;
   let verifier: AuditVerifier;
   let base: number;
@@ -21,6 +26,7 @@ describe('audit chain tamper detection', () => {
   beforeEach(async () => {
     t = await startTestApp();
     verifier = t.app.get(AuditVerifier);
+    verifier.splitAbove = splitAbove;
     const checkpoints = t.app.get(AuditCheckpointService);
     base = await lastSeq(t);
     expect(base).toBeGreaterThan(0);
@@ -51,6 +57,11 @@ describe('audit chain tamper detection', () => {
     await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: s(11), firstInvalidSeq: s(12) });
     await tamper(t, (db) => db.query(`UPDATE audit_events SET at = at - interval '1 second' WHERE seq = $1`, [s(3)]));
     await expect(verifier.verify()).resolves.toMatchObject({ valid: false, firstInvalidSeq: s(3), checked: s(2) });
+  });
+
+  it('detects an edit of the time by one microsecond', async () => {
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET at = at + interval '1 microsecond' WHERE seq = $1`, [s(9)]));
+    await expect(verifier.verify()).resolves.toMatchObject({ valid: false, checked: s(8), firstInvalidSeq: s(9) });
   });
 
   it('detects details rewritten to the same content in other text (the stored canonical text is what is hashed)', async () => {
@@ -190,8 +201,7 @@ describe('audit chain tamper detection', () => {
     }
   });
 
-  it('reads an event whose free text holds the column separator and JSON-special characters exactly, and catches an edit of it', async () => {
-    // The verifier reads each row as one U+001F-joined text; such a row must be re-read column by column, never mis-split.
+  it('reads an event whose free text holds separators and JSON-special characters exactly, and catches an edit of it', async () => {
     await t.app.get(AuditService).record({
       actor: { id: '00000000-0000-4000-8000-000000000001', username: 'ali\u001fce' },
       action: 'test.separator',
@@ -201,7 +211,7 @@ describe('audit chain tamper detection', () => {
       details: { '\u001f': 'a\u001fb', quote: '"\\\n\t\u0001\u2028 監査 \u{1F600}', n: 1.5e-7 },
     });
     await expect(verifier.verify()).resolves.toEqual({ valid: true, checked: s(21), firstInvalidSeq: null, reason: null });
-    // Moving the separator between columns keeps the joined text identical; the hash still tells.
+    // Moving characters between neighbouring columns keeps their concatenation identical; the length prefixes still tell.
     await tamper(t, (db) => db.query(`UPDATE audit_events SET target_type = '\u001f=', target_id = '\u001f' WHERE seq = $1`, [s(21)]));
     await expect(verifier.verify()).resolves.toEqual({
       valid: false,
@@ -211,9 +221,9 @@ describe('audit chain tamper detection', () => {
     });
   });
 
-  it('catches a NULL smuggled into a NOT NULL column with its text moved into the next column through the separator', async () => {
-    // With the constraints dropped, actor_name NULL + action 'alice<U+001F>test.event' would join into the very text
-    // the original row joins into; the verifier must read the real columns and see the edit.
+  it('catches a NULL smuggled into a NOT NULL column with its text moved into the next column', async () => {
+    // With the constraints dropped, actor_name NULL + action 'alice<U+001F>test.event' holds the same characters as
+    // the original row; a NULL encodes differently from any text (length -1), so the hash tells.
     await tamper(t, async (db) => {
       await db.query(`ALTER TABLE audit_events ALTER COLUMN actor_name DROP NOT NULL`);
       await db.query(`ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS ck_audit_events_action`);
@@ -227,6 +237,58 @@ describe('audit chain tamper detection', () => {
     });
   });
 
+  describe('at the seam between the halves', () => {
+    // With 10 more events the chain ends at s(30); a split chain's second half starts at `mid`,
+    // which sits between the checkpoints at s(10) and s(20).
+    let mid: number;
+    beforeEach(async () => {
+      await recordEvents(t, 10, 'more');
+      mid = 1 + Math.floor(s(30) / 2);
+      expect(mid - 1).toBeGreaterThan(s(10));
+      expect(mid).toBeLessThan(s(20));
+    });
+
+    it('detects an edit of the first event of the second half', async () => {
+      await tamper(t, (db) => db.query(`UPDATE audit_events SET target_id = 'x' WHERE seq = $1`, [mid]));
+      await expect(verifier.verify()).resolves.toEqual({
+        valid: false,
+        checked: mid - 1,
+        firstInvalidSeq: mid,
+        reason: `event ${mid} was altered (its hash does not match its content)`,
+      });
+    });
+
+    it('detects the deletion of the first event of the second half and of the last of the first', async () => {
+      await tamper(t, (db) => db.query(`DELETE FROM audit_events WHERE seq = $1`, [mid]));
+      await expect(verifier.verify()).resolves.toEqual({
+        valid: false,
+        checked: mid - 1,
+        firstInvalidSeq: mid,
+        reason: `event ${mid} is missing (the next stored event is ${mid + 1})`,
+      });
+      await tamper(t, (db) => db.query(`DELETE FROM audit_events WHERE seq = $1`, [mid - 1]));
+      await expect(verifier.verify()).resolves.toEqual({
+        valid: false,
+        checked: mid - 2,
+        firstInvalidSeq: mid - 1,
+        reason: `event ${mid - 1} is missing (the next stored event is ${mid + 1})`,
+      });
+    });
+
+    it('detects a broken link across the seam when the last event of the first half is edited and rehashed', async () => {
+      await tamper(t, async (db) => {
+        await db.query(`UPDATE audit_events SET details = '{"i":-1}' WHERE seq = $1`, [mid - 1]);
+        await rechain(db, mid - 1, mid - 1);
+      });
+      await expect(verifier.verify()).resolves.toEqual({
+        valid: false,
+        checked: mid - 1,
+        firstInvalidSeq: mid,
+        reason: `event ${mid} does not link to event ${mid - 1} (prev_hash differs)`,
+      });
+    });
+  });
+
   it('refuses to checkpoint over an edit made since the last checkpoint', async () => {
     await recordEvents(t, 3, 'more');
     await tamper(t, (db) => db.query(`UPDATE audit_events SET target_id = 'other' WHERE seq = $1`, [s(22)]));
@@ -235,13 +297,13 @@ describe('audit chain tamper detection', () => {
   });
 });
 
-/** What a careful attacker does after an edit: recompute every hash from `fromSeq` on, and the head. */
-async function rechain(db: Client, fromSeq: number): Promise<void> {
+/** What a careful attacker does after an edit: recompute every hash from `fromSeq` on (to `toSeq`), and the head. */
+async function rechain(db: Client, fromSeq: number, toSeq = Number.MAX_SAFE_INTEGER): Promise<void> {
   const rows = (
     await db.query(
       `SELECT seq::text AS seq, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address, user_agent,
-              request_id, details, prev_hash FROM audit_events WHERE audit_events.seq >= $1 ORDER BY audit_events.seq`,
-      [fromSeq],
+              request_id, details, prev_hash FROM audit_events WHERE audit_events.seq BETWEEN $1 AND $2 ORDER BY audit_events.seq`,
+      [fromSeq, toSeq],
     )
   ).rows as Array<Record<string, unknown>>;
   let prev = fromSeq === 1 ? GENESIS_HASH : ((await db.query(`SELECT hash FROM audit_events WHERE seq = $1`, [fromSeq - 1])).rows[0].hash as string);
@@ -264,5 +326,5 @@ async function rechain(db: Client, fromSeq: number): Promise<void> {
     await db.query(`UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE seq = $3`, [prev, hash, r.seq]);
     prev = hash;
   }
-  await db.query(`UPDATE audit_chain_head SET hash = $1`, [prev]);
+  if (toSeq === Number.MAX_SAFE_INTEGER) await db.query(`UPDATE audit_chain_head SET hash = $1`, [prev]);
 }

@@ -1,13 +1,13 @@
-import { hash as digest } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { canonicalJson } from '@kura/common';
+import { copyOut } from '@kura/database';
 import { Signer } from '@kura/signing';
 import { checkpointPayload } from './audit-checkpoint.entity';
-import { GENESIS_HASH } from './audit-hash';
-import { canonicalEventJson, isoFromPgTimestamp } from './canonical-event';
+import { GENESIS_HASH, HASHED_COLUMNS } from './audit-hash';
 
 export interface VerifyResult {
   valid: boolean;
@@ -30,53 +30,50 @@ interface CheckpointRow {
   signature: string;
 }
 
-// Small batches keep each batch's rows in the young generation (2,000 beat 10,000-20,000 in
-// our runs, though those were noisy).
-const BATCH = 2_000;
-const RAW_TEXT = { getTypeParser: () => (value: string) => value };
-const FIELDS = 14;
-const UNIT_SEPARATOR = '\x1f';
-// What costs most in verification is the client decoding rows, one string per column: so each
-// row comes as ONE text, its columns joined by U+001F. Nullable columns are '' for null and '='
-// + value otherwise; the others are joined with ||, so a NULL in one of them (constraint dropped
-// by a superuser) makes the whole text NULL instead of silently dropping a field. A free-text
-// column holding U+001F itself adds a field, so a text that is NULL or does not split into
-// exactly FIELDS parts is read again column by column (EVENT_SQL): the split is never trusted
-// when it could be ambiguous. details is json text, which PostgreSQL only accepts with control
-// characters escaped. at is timestamptz text in UTC (see isoFromPgTimestamp).
-const COLUMNS = [
-  'seq::text',
-  'at::text',
-  `coalesce('=' || actor_id::text, '')`,
-  'actor_name',
-  'action',
-  `coalesce('=' || target_type, '')`,
-  `coalesce('=' || target_id, '')`,
-  'outcome',
-  `coalesce('=' || client_address, '')`,
-  `coalesce('=' || user_agent, '')`,
-  `coalesce('=' || request_id, '')`,
-  'details::text',
-  'prev_hash',
-  'hash',
-];
-const EVENTS_SQL = `
-  SELECT audit_events.seq::text, ${COLUMNS.join(` || E'\\x1f' || `)}
-    FROM audit_events WHERE audit_events.seq >= $1 ORDER BY audit_events.seq LIMIT $2`;
-const EVENT_SQL = `SELECT ${COLUMNS.join(', ')} FROM audit_events WHERE audit_events.seq = $1`;
+// The binary COPY stream opens with this signature, then 32-bit flags and a 32-bit header
+// extension length; it ends with a 16-bit -1.
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const FIELDS = HASHED_COLUMNS.length + 1;
+const HASH = HASHED_COLUMNS.length;
+const PREV_HASH = HASHED_COLUMNS.indexOf('prev_hash');
 const CHECKPOINTS_SQL = `
   SELECT seq::text AS seq, hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, signature
     FROM audit_checkpoints`;
 
-const nullable = (v: string): string | null => (v === '' ? null : v.slice(1));
+/** Every event from `from` on, in chain order: the hashed columns, then the stored hash. */
+function eventsCopySql(from: number, before?: number): string {
+  for (const n of [from, before ?? from]) if (!Number.isSafeInteger(n) || n < 1) throw new Error(`invalid sequence number ${n}`);
+  return `COPY (SELECT ${HASHED_COLUMNS.join(', ')}, hash FROM audit_events
+                 WHERE seq >= ${from}${before === undefined ? '' : ` AND seq < ${before}`} ORDER BY seq)
+            TO STDOUT (FORMAT binary)`;
+}
 
-type Row = Array<string | null>;
+type Outcome = VerifyResult & { head: ChainHead | null };
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const GENESIS_DIGEST = Buffer.from(GENESIS_HASH, 'hex').toString('latin1');
+/** Below this many events a second connection costs more than it saves. */
+const SPLIT_ABOVE = 50_000;
+
+/** Whether the 64 bytes at `at` are the lowercase hex of `digest` (32 bytes as a latin1 string). */
+function isHexOf(chunk: Buffer, at: number, digest: string): boolean {
+  for (let i = 0; i < 32; i++) {
+    const b = digest.charCodeAt(i);
+    if (chunk[at + 2 * i] !== HEX_DIGITS[b >> 4] || chunk[at + 2 * i + 1] !== HEX_DIGITS[b & 15]) return false;
+  }
+  return true;
+}
+
+const hex = (digest: string): string => Buffer.from(digest, 'latin1').toString('hex');
 
 /**
  * Recomputes the audit chain from the stored rows and checks every signed checkpoint
  * against it. Trusts nothing in the database: not audit_chain_head, not stored hashes.
- * Reads in keyset-paged batches inside one repeatable-read snapshot (constant memory,
- * consistent with concurrent appends).
+ * Streams the rows with COPY inside one repeatable-read snapshot (constant memory,
+ * consistent with concurrent appends) and hashes each row's bytes as PostgreSQL sends them:
+ * the hash is defined over exactly that encoding (encodeEvent), so nothing is decoded.
+ * A long chain is read as two halves on two connections sharing the snapshot, so the
+ * database formats one half while this process checks the other.
  */
 @Injectable()
 export class AuditVerifier {
@@ -85,8 +82,8 @@ export class AuditVerifier {
     private readonly signer: Signer,
   ) {}
 
-  /** Rows per keyset page (the benchmark compares sizes; the default is what measured best). */
-  batchSize = BATCH;
+  /** Chains with more events than this are read in two halves (tests lower it to cover that path). */
+  splitAbove = SPLIT_ABOVE;
 
   /** The whole chain from the genesis link, and every checkpoint. */
   async verify(): Promise<VerifyResult> {
@@ -98,21 +95,49 @@ export class AuditVerifier {
    * Only the part after the newest checkpoint (whose signature and hash are checked),
    * and the head found at the end of it: what a new checkpoint may safely sign.
    */
-  verifySinceLastCheckpoint(): Promise<VerifyResult & { head: ChainHead | null }> {
+  verifySinceLastCheckpoint(): Promise<Outcome> {
     return this.run('tail');
   }
 
-  private async run(mode: 'full' | 'tail'): Promise<VerifyResult & { head: ChainHead | null }> {
+  private async run(mode: 'full' | 'tail'): Promise<Outcome> {
+    return this.inSnapshot(null, async (client) => {
+      const checkpoints = (
+        await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
+      ).rows;
+      const startSeq = mode === 'tail' && checkpoints.length ? Number(checkpoints[0].seq) : 1;
+      const verifySignature = (c: CheckpointRow) => this.signatureValid(c);
+      const first = new ChainWalk(checkpoints, startSeq, verifySignature);
+      if (first.outcome !== null) return first.outcome;
+
+      // Where to split: half way to the last stored event (tampering can only make it a poor split).
+      const last = Number((await client.query<{ seq: string }>(`SELECT max(seq)::text AS seq FROM audit_events`)).rows[0].seq ?? 0);
+      if (last - startSeq + 1 <= this.splitAbove) {
+        await copyOut(client, eventsCopySql(startSeq), (chunk) => first.push(chunk));
+        return first.finish();
+      }
+      const mid = startSeq + Math.floor((last - startSeq + 1) / 2);
+      const second = new ChainWalk(checkpoints, mid, verifySignature);
+      const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id;
+      await Promise.all([
+        copyOut(client, eventsCopySql(startSeq, mid), (chunk) => first.push(chunk)),
+        this.inSnapshot(snapshot, (other) => copyOut(other, eventsCopySql(mid), (chunk) => second.push(chunk))),
+      ]);
+      return first.followedBy(second);
+    });
+  }
+
+  /** Runs `work` in a read-only repeatable-read transaction: a new snapshot, or an exported one. */
+  private async inSnapshot<T>(snapshot: string | null, work: (client: PoolClient) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(`SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'`);
       try {
-        const checkpoints = (
-          await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
-        ).rows;
-        return await this.walk(client, checkpoints, mode === 'tail' && checkpoints.length ? Number(checkpoints[0].seq) : 1);
+        if (snapshot !== null) {
+          if (!/^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i.test(snapshot)) throw new Error('unexpected snapshot id');
+          await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+        }
+        return await work(client);
       } finally {
         await client.query('COMMIT');
       }
@@ -121,101 +146,157 @@ export class AuditVerifier {
     }
   }
 
-  private async walk(client: PoolClient, checkpoints: CheckpointRow[], startSeq: number): Promise<VerifyResult & { head: ChainHead | null }> {
-    let expected = startSeq;
-    // From the genesis link the previous hash is known; from a checkpoint, the first row's own
-    // prev_hash is taken as given, and the checkpoint itself vouches for that row's hash.
-    let prev: string | null = startSeq === 1 ? GENESIS_HASH : null;
-    let checked = 0;
-    let cp = 0;
-    let head: ChainHead | null = null;
-    const fail = (seq: number, reason: string) => ({ valid: false, checked, firstInvalidSeq: seq, reason, head });
-
-    if (checkpoints.length && Number(checkpoints[0].seq) < startSeq) {
-      return fail(Number(checkpoints[0].seq), `checkpoint ${checkpoints[0].seq} is outside the chain`);
-    }
-
-    let next = client.query<Row>({ text: EVENTS_SQL, values: [expected, this.batchSize], rowMode: 'array', types: RAW_TEXT });
-    for (;;) {
-      const rows = (await next).rows;
-      if (rows.length === 0) break;
-      // Fetch the next page while this one is hashed: the database works while we do.
-      next = client.query<Row>({ text: EVENTS_SQL, values: [Number(rows[rows.length - 1][0]) + 1, this.batchSize], rowMode: 'array', types: RAW_TEXT });
-      for (const [seqColumn, line] of rows) {
-        let r = line === null ? [] : line.split(UNIT_SEPARATOR);
-        if (r.length !== FIELDS) {
-          r = (await client.query<string[]>({ text: EVENT_SQL, values: [seqColumn], rowMode: 'array', types: RAW_TEXT })).rows[0];
-        }
-        const seqText = r[0];
-        const seq = Number(seqText);
-        if (seq !== expected) {
-          await next.catch(() => undefined);
-          return fail(expected, `event ${expected} is missing (the next stored event is ${seqText})`);
-        }
-        const prevHash = r[12];
-        if (prev !== null && prevHash !== prev) {
-          await next.catch(() => undefined);
-          return fail(seq, `event ${seq} does not link to event ${seq - 1} (prev_hash differs)`);
-        }
-        const body = canonicalEventJson(
-          {
-            seq: seqText,
-            at: isoFromPgTimestamp(r[1]),
-            actorId: nullable(r[2]),
-            actorName: r[3],
-            action: r[4],
-            targetType: nullable(r[5]),
-            targetId: nullable(r[6]),
-            outcome: r[7],
-            clientAddress: nullable(r[8]),
-            userAgent: nullable(r[9]),
-            requestId: nullable(r[10]),
-            prevHash,
-          },
-          // The stored canonical text itself, unparsed: json keeps it verbatim, and text that is not
-          // exactly what was hashed at append (edited, or re-serialised) fails the hash. It is
-          // one valid JSON value (the column type guarantees it), so it cannot spill into the
-          // neighbouring fields of the hashed text.
-          r[11],
-          // prevHash is only trusted once it matched the previous computed hash.
-          prev !== null,
-        );
-        const hash = digest('sha256', body, 'hex');
-        if (hash !== r[13]) {
-          await next.catch(() => undefined);
-          return fail(seq, `event ${seq} was altered (its hash does not match its content)`);
-        }
-        while (cp < checkpoints.length && Number(checkpoints[cp].seq) === seq) {
-          const problem = this.checkCheckpoint(checkpoints[cp], hash);
-          if (problem) {
-            await next.catch(() => undefined);
-            return fail(seq, problem);
-          }
-          cp++;
-        }
-        prev = hash;
-        head = { seq: seqText, hash };
-        checked++;
-        expected++;
-      }
-    }
-    if (cp < checkpoints.length) {
-      const c = checkpoints[cp];
-      if (!this.signatureValid(c)) return fail(Number(c.seq), `checkpoint ${c.seq} has an invalid signature (forged or altered)`);
-      // A signed checkpoint vouches that event c.seq existed: events are missing from here on.
-      return fail(expected, `the chain ends at event ${expected - 1} but signed checkpoint ${c.seq} covers it: events were removed from the tail`);
-    }
-    return { valid: true, checked, firstInvalidSeq: null, reason: null, head };
-  }
-
-  private checkCheckpoint(c: CheckpointRow, hash: string): string | null {
-    if (!this.signatureValid(c)) return `checkpoint ${c.seq} has an invalid signature (forged or altered)`;
-    if (c.hash !== hash) return `event ${c.seq} differs from signed checkpoint ${c.seq}: the chain was rewritten up to here`;
-    return null;
-  }
-
   private signatureValid(c: CheckpointRow): boolean {
     const payload = Buffer.from(canonicalJson(checkpointPayload(c)), 'utf8');
     return this.signer.verify(payload, Buffer.from(c.signature, 'base64'));
+  }
+}
+
+/**
+ * The chain checks over the events from `startSeq` on, fed one COPY message at a time. The
+ * first failure found is final: rows after it are ignored, and `outcome` holds it.
+ */
+class ChainWalk {
+  outcome: Outcome | null = null;
+  private expected: number;
+  // From the genesis link the previous hash is known; from a checkpoint (or the middle of the
+  // chain) the first row's own prev_hash is taken as given: a checkpoint vouches for that
+  // row's hash, and a second half is joined to the first by followedBy.
+  private linked: boolean;
+  /** The last verified link's SHA-256, 32 bytes as a latin1 ('binary') string. */
+  private prev = GENESIS_DIGEST;
+  private checked = 0;
+  private cp: number;
+  private readonly cpSeqs: number[];
+  private headerSeen = false;
+  private ended = false;
+  /** The first row's seq (NaN if unreadable) and prev_hash, for joining halves. */
+  private firstSeq: number | null = null;
+  private firstPrevHash: string | null = null;
+  private readonly offsets = new Int32Array(FIELDS);
+  private readonly lengths = new Int32Array(FIELDS);
+
+  constructor(
+    private readonly checkpoints: CheckpointRow[],
+    private readonly startSeq: number,
+    private readonly signatureValid: (c: CheckpointRow) => boolean,
+  ) {
+    this.expected = startSeq;
+    this.linked = startSeq === 1;
+    this.cpSeqs = checkpoints.map((c) => Number(c.seq));
+    this.cp = this.cpSeqs.findIndex((seq) => seq >= startSeq);
+    if (this.cp === -1) this.cp = this.cpSeqs.length;
+    if (this.cp > 0 && startSeq === 1) {
+      this.fail(this.cpSeqs[0], `checkpoint ${checkpoints[0].seq} is outside the chain`);
+    }
+  }
+
+  push(chunk: Buffer): void {
+    if (this.outcome !== null) return;
+    let at = 0;
+    if (!this.headerSeen) at = this.readHeader(chunk);
+    while (at < chunk.length && this.outcome === null) at = this.row(chunk, at);
+  }
+
+  finish(): Outcome {
+    if (this.outcome !== null) return this.outcome;
+    if (!this.ended) throw new Error('the audit event stream ended early');
+    const c = this.checkpoints[this.cp];
+    if (c) {
+      if (!this.signatureValid(c)) return this.fail(this.cpSeqs[this.cp], `checkpoint ${c.seq} has an invalid signature (forged or altered)`);
+      // A signed checkpoint vouches that event c.seq existed: events are missing from here on.
+      return this.fail(this.expected, `the chain ends at event ${this.expected - 1} but signed checkpoint ${c.seq} covers it: events were removed from the tail`);
+    }
+    return { valid: true, checked: this.checked, firstInvalidSeq: null, reason: null, head: this.head() };
+  }
+
+  /**
+   * The outcome of this walk (over the events before `next.startSeq`) followed by `next`, exactly
+   * as one walk over both would have found it: the first failure in chain order wins, and the
+   * seam is checked like any other link.
+   */
+  followedBy(next: ChainWalk): Outcome {
+    if (this.outcome !== null) return this.outcome;
+    if (!this.ended || !next.ended && next.outcome === null) throw new Error('the audit event stream ended early');
+    if (next.firstSeq === null) return this.finish();
+    if (next.firstSeq !== this.expected) {
+      return this.fail(this.expected, `event ${this.expected} is missing (the next stored event is ${Number.isNaN(next.firstSeq) ? 'unreadable' : next.firstSeq})`);
+    }
+    if (this.linked && next.firstPrevHash !== hex(this.prev)) {
+      return this.fail(next.firstSeq, `event ${next.firstSeq} does not link to event ${next.firstSeq - 1} (prev_hash differs)`);
+    }
+    const rest = next.finish();
+    return { ...rest, checked: this.checked + rest.checked, head: rest.head ?? this.head() };
+  }
+
+  private readHeader(chunk: Buffer): number {
+    if (chunk.length < 19 || !chunk.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('unexpected COPY stream header');
+    this.headerSeen = true;
+    return 19 + chunk.readInt32BE(15);
+  }
+
+  /** Checks the row starting at `start`; returns where the next one starts. */
+  private row(chunk: Buffer, start: number): number {
+    const fields = chunk.readInt16BE(start);
+    if (fields === -1) {
+      this.ended = true;
+      return chunk.length;
+    }
+    if (fields !== FIELDS) throw new Error(`unexpected COPY row of ${fields} fields`);
+    const { offsets, lengths } = this;
+    let at = start + 2;
+    for (let i = 0; i < FIELDS; i++) {
+      const length = (chunk[at] << 24) | (chunk[at + 1] << 16) | (chunk[at + 2] << 8) | chunk[at + 3];
+      at += 4;
+      offsets[i] = at;
+      lengths[i] = length;
+      if (length > 0) at += length;
+    }
+    if (at > chunk.length) throw new Error('COPY row runs past its message');
+
+    const expected = this.expected;
+    // seq is the primary key; if it cannot be read as the bigint it must be, this is not the event we expect.
+    const seq = lengths[0] === 8 ? chunk.readInt32BE(offsets[0]) * 0x1_0000_0000 + chunk.readUInt32BE(offsets[0] + 4) : NaN;
+    if (this.firstSeq === null) {
+      this.firstSeq = seq;
+      this.firstPrevHash = lengths[PREV_HASH] === 64 ? chunk.toString('latin1', offsets[PREV_HASH], offsets[PREV_HASH] + 64) : null;
+    }
+    if (seq !== expected) {
+      return this.stop(expected, `event ${expected} is missing (the next stored event is ${Number.isNaN(seq) ? 'unreadable' : seq})`);
+    }
+    if (this.linked && (lengths[PREV_HASH] !== 64 || !isHexOf(chunk, offsets[PREV_HASH], this.prev))) {
+      return this.stop(seq, `event ${seq} does not link to event ${seq - 1} (prev_hash differs)`);
+    }
+    // Every hashed field, length prefixes included: from the first field's length to the hash's.
+    const hashed = new Uint8Array(chunk.buffer, chunk.byteOffset + start + 2, offsets[HASH] - 4 - start - 2);
+    const digest = hash('sha256', hashed, 'binary');
+    if (lengths[HASH] !== 64 || !isHexOf(chunk, offsets[HASH], digest)) {
+      return this.stop(seq, `event ${seq} was altered (its hash does not match its content)`);
+    }
+    while (this.cp < this.cpSeqs.length && this.cpSeqs[this.cp] === seq) {
+      const c = this.checkpoints[this.cp];
+      if (!this.signatureValid(c)) return this.stop(seq, `checkpoint ${c.seq} has an invalid signature (forged or altered)`);
+      if (c.hash !== hex(digest)) return this.stop(seq, `event ${c.seq} differs from signed checkpoint ${c.seq}: the chain was rewritten up to here`);
+      this.cp++;
+    }
+    this.prev = digest;
+    this.linked = true;
+    this.checked++;
+    this.expected++;
+    return at;
+  }
+
+  private head(): ChainHead | null {
+    return this.checked === 0 ? null : { seq: String(this.expected - 1), hash: hex(this.prev) };
+  }
+
+  private stop(seq: number, reason: string): number {
+    this.fail(seq, reason);
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  private fail(seq: number, reason: string): Outcome {
+    this.outcome = { valid: false, checked: this.checked, firstInvalidSeq: seq, reason, head: this.head() };
+    return this.outcome;
   }
 }

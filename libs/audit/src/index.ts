@@ -9,6 +9,5 @@ export * from './audit-checkpoint.repository';
 export * from './audit-checkpoint.service';
 export * from './audit-verifier';
 export * from './audit-trail.service';
-export * from './canonical-event';
 export * from './dto/audit-events.query';
 export * from './audit.module';
