@@ -1,4 +1,4 @@
-import type { Connection, PoolClient, Submittable } from 'pg';
+import type { ClientBase, Connection, Submittable } from 'pg';
 
 /**
  * `COPY … TO STDOUT` on a pg client, each CopyData message handed to `onData` as it arrives
@@ -8,7 +8,7 @@ import type { Connection, PoolClient, Submittable } from 'pg';
  * holds the server back while `onData` works. Resolves when the statement completes.
  * `sql` cannot carry bind parameters (COPY takes none): interpolate only validated literals.
  */
-export function copyOut(client: PoolClient, sql: string, onData: (chunk: Buffer) => void): Promise<void> {
+export function copyOut(client: ClientBase, sql: string, onData: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let failure: unknown = null;
     const query: Submittable & Record<string, unknown> = {
