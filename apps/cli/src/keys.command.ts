@@ -1,13 +1,18 @@
 import * as os from 'node:os';
 import type { INestApplicationContext } from '@nestjs/common';
+import { AuditService } from '@kura/audit';
+import { KuraConfig } from '@kura/config';
 import { KeyRing } from '@kura/crypto';
 import { DocumentsRepository, KeyRotationService } from '@kura/documents';
+import { Signer } from '@kura/signing';
 
 export const KEYS_USAGE = `usage: kura keys <command>
   status                 active KEK, KEK files present, data keys wrapped under each
   rotate [--batch N]     new active KEK, then re-wrap every data key under it (content untouched)
   rewrap [--batch N]     resume re-wrapping onto the active KEK (after an interrupted rotation)
-  retire <kekId>         delete a KEK file once no data key is wrapped under it`;
+  retire <kekId>         delete a KEK file once no data key is wrapped under it
+  rotate-signing         new Ed25519 signing key; the old public key is kept to verify what it signed
+                         (restart the api and worker afterwards to sign with the new key)`;
 
 function batchSize(args: string[]): number {
   const i = args.indexOf('--batch');
@@ -41,6 +46,20 @@ export async function runKeysCommand(args: string[], app: INestApplicationContex
       await rotation.retire(operator, args[1]);
       out(`retired ${args[1]}`);
       return 0;
+    case 'rotate-signing': {
+      const result = await Signer.rotate(app.get(KuraConfig).keysDir);
+      await app.get(AuditService).record({
+        actor: null,
+        actorName: operator,
+        action: 'signing-key.rotate',
+        targetType: 'SigningKey',
+        targetId: result.keyId,
+        outcome: 'allowed',
+        details: { retiredKeyId: result.retiredKeyId },
+      });
+      out(JSON.stringify(result, null, 2));
+      return 0;
+    }
     default:
       out(KEYS_USAGE);
       return 2;

@@ -27,6 +27,7 @@ interface CheckpointRow {
   seq: string;
   hash: string;
   at: string;
+  keyId: string;
   signature: string;
 }
 
@@ -37,7 +38,7 @@ const FIELDS = HASHED_COLUMNS.length + 1;
 const HASH = HASHED_COLUMNS.length;
 const PREV_HASH = HASHED_COLUMNS.indexOf('prev_hash');
 const CHECKPOINTS_SQL = `
-  SELECT seq::text AS seq, hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, signature
+  SELECT seq::text AS seq, hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, key_id AS "keyId", signature
     FROM audit_checkpoints`;
 
 /** Every event from `from` on, in chain order: the hashed columns, then the stored hash. */
@@ -148,7 +149,8 @@ export class AuditVerifier {
 
   private signatureValid(c: CheckpointRow): boolean {
     const payload = Buffer.from(canonicalJson(checkpointPayload(c)), 'utf8');
-    return this.signer.verify(payload, Buffer.from(c.signature, 'base64'));
+    // Each checkpoint names its key: one signed before a key rotation verifies with the retired key.
+    return this.signer.verifyAs(c.keyId, payload, Buffer.from(c.signature, 'base64'));
   }
 }
 
