@@ -33,7 +33,10 @@ export function csvRow(e: AuditEventView): string {
   return `${AUDIT_CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\r\n`;
 }
 
-/** JSON Lines: the json view of one event, one line (JSON escapes CR and LF inside strings). */
+/**
+ * JSON Lines: the json view of one event, one line. JSON escapes CR and LF inside strings;
+ * U+2028 and U+2029 are escaped too, since some line readers (Python's splitlines) break there.
+ */
 export function jsonLine(e: AuditEventView): string {
-  return `${JSON.stringify(e)}\n`;
+  return `${JSON.stringify(e).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}\n`;
 }
