@@ -14,9 +14,9 @@ const COLUMNS: Array<{ title: string; width: number; value: (e: AuditEventView) 
   { title: '番号 / seq', width: 45, value: (e) => String(e.seq) },
   { title: '日時 / time (UTC)', width: 100, value: (e) => e.at },
   { title: '実行者 / actor', width: 200, value: (e) => e.actorName + (e.actorId ? ` (${e.actorId})` : '') },
-  { title: '操作 / action', width: 130, value: (e) => e.action },
-  { title: '対象 / target', width: 215, value: (e) => [e.targetType, e.targetId].filter((v) => v !== null).join(' ') || '-' },
-  { title: '結果 / outcome', width: 50, value: (e) => e.outcome },
+  { title: '操作 / action', width: 120, value: (e) => e.action },
+  { title: '対象 / target', width: 213, value: (e) => [e.targetType, e.targetId].filter((v) => v !== null).join(' ') || '-' },
+  { title: '結果 / outcome', width: 62, value: (e) => e.outcome },
 ];
 
 export interface AuditReport {
