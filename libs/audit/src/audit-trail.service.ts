@@ -7,6 +7,7 @@ import type { AuditEventView, Page, Paging } from './audit-query.types';
 import { AuditVerifier, VerifyResult } from './audit-verifier';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
+import { auditEventFilter } from './dto/audit-events.filter';
 import type { AuditEventsQuery, PagingQuery } from './dto/audit-events.query';
 
 export interface CheckpointView {
@@ -43,11 +44,7 @@ export class AuditTrailService {
   ) {}
 
   async search(actor: Actor, q: AuditEventsQuery): Promise<Page<AuditEventView>> {
-    const from = q.from === undefined ? undefined : new Date(q.from);
-    const to = q.to === undefined ? undefined : new Date(q.to);
-    if (from && to && from > to) throw DomainError.validation('from must not be after to.', [{ field: 'from', messages: ['from must not be after to'] }]);
-    const filter = { actor: q.actor, action: q.action, targetId: q.targetId, outcome: q.outcome, from, to };
-    const result = await this.events.search(filter, paging(q));
+    const result = await this.events.search(auditEventFilter(q), paging(q));
     await this.audit.record({
       actor,
       action: 'audit.events.read',

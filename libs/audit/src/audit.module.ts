@@ -9,11 +9,12 @@ import { AuditTrailService } from './audit-trail.service';
 import { AuditVerifier } from './audit-verifier';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
+import { AuditExportService } from './export/audit-export.service';
 
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity, AuditCheckpointEntity]), SigningModule],
-  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService],
-  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService],
+  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
+  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
 })
 export class AuditModule {}

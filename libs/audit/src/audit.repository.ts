@@ -42,6 +42,26 @@ const toView = (r: EventRow): AuditEventView => ({
   hash: r.hash,
 });
 
+const VIEW_COLUMNS = `seq::text AS seq, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address,
+       user_agent, request_id, details, prev_hash, hash`;
+
+/** The SQL filter shared by the paged search and the exports, so both select the same events. */
+function whereOf(filter: AuditEventFilter): { clause: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const bind = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.actor !== undefined) bind(UUID.test(filter.actor) ? 'actor_id = ?::uuid' : 'actor_name = ?', filter.actor);
+  if (filter.action !== undefined) bind('action = ?', filter.action);
+  if (filter.targetId !== undefined) bind('target_id = ?', filter.targetId);
+  if (filter.outcome !== undefined) bind('outcome = ?', filter.outcome);
+  if (filter.from !== undefined) bind('at >= ?', filter.from);
+  if (filter.to !== undefined) bind('at < ?', filter.to);
+  return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
 export type NewAuditEvent = Omit<HashedEvent, 'seq' | 'at' | 'prevHash'>;
 
 @Injectable()
@@ -79,27 +99,45 @@ export class AuditRepository {
 
   /** Events matching every given filter, in chain order (oldest first), one page. */
   async search(filter: AuditEventFilter, paging: Paging): Promise<Page<AuditEventView>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const bind = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.actor !== undefined) bind(UUID.test(filter.actor) ? 'actor_id = ?::uuid' : 'actor_name = ?', filter.actor);
-    if (filter.action !== undefined) bind('action = ?', filter.action);
-    if (filter.targetId !== undefined) bind('target_id = ?', filter.targetId);
-    if (filter.outcome !== undefined) bind('outcome = ?', filter.outcome);
-    if (filter.from !== undefined) bind('at >= ?', filter.from);
-    if (filter.to !== undefined) bind('at < ?', filter.to);
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { clause, params } = whereOf(filter);
     const rows = (await this.dataSource.query(
-      `SELECT seq::text AS seq, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address,
-              user_agent, request_id, details, prev_hash, hash
-         FROM audit_events ${clause} ORDER BY audit_events.seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      `SELECT ${VIEW_COLUMNS} FROM audit_events ${clause} ORDER BY audit_events.seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, paging.pageSize, (paging.page - 1) * paging.pageSize],
     )) as EventRow[];
     const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_events ${clause}`, params)) as Array<{ total: number }>;
     return { items: rows.map(toView), page: paging.page, pageSize: paging.pageSize, total };
+  }
+
+  /**
+   * The newest event now, and how many events up to it match: an export reads only up to
+   * `upTo`, so what it sends is exactly what it counted and audited, however many events
+   * (its own audit event included) are appended while it streams. One statement, one snapshot.
+   */
+  async exportSnapshot(filter: AuditEventFilter): Promise<{ upTo: string; total: number }> {
+    const { clause, params } = whereOf(filter);
+    const [row] = (await this.dataSource.query(
+      `WITH head AS (SELECT coalesce(max(seq), 0) AS seq FROM audit_events)
+       SELECT (SELECT seq FROM head)::text AS "upTo",
+              (SELECT count(*)::int FROM audit_events ${clause ? `${clause} AND` : 'WHERE'} seq <= (SELECT seq FROM head)) AS total`,
+      params,
+    )) as Array<{ upTo: string; total: number }>;
+    return row;
+  }
+
+  /**
+   * One keyset batch for an export: matching events with afterSeq < seq <= upTo, in chain
+   * order. Keyset rather than OFFSET, so every batch is an index range scan on the primary
+   * key and a million-event export costs the same per batch at the end as at the start.
+   */
+  async exportBatch(filter: AuditEventFilter, afterSeq: string, upTo: string, limit: number): Promise<AuditEventView[]> {
+    const { clause, params } = whereOf(filter);
+    const n = params.length;
+    const rows = (await this.dataSource.query(
+      `SELECT ${VIEW_COLUMNS} FROM audit_events ${clause ? `${clause} AND` : 'WHERE'} seq > $${n + 1}::bigint AND seq <= $${n + 2}::bigint
+        ORDER BY audit_events.seq LIMIT $${n + 3}`,
+      [...params, afterSeq, upTo, limit],
+    )) as EventRow[];
+    return rows.map(toView);
   }
 
   /** The access history of one target (e.g. a document), in chain order. */

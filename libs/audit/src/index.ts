@@ -10,4 +10,7 @@ export * from './audit-checkpoint.service';
 export * from './audit-verifier';
 export * from './audit-trail.service';
 export * from './dto/audit-events.query';
+export * from './dto/audit-events.filter';
+export * from './export/audit-export.service';
+export * from './export/audit-export-lines';
 export * from './audit.module';

@@ -10,6 +10,8 @@ describe(loadConfig.name, () => {
     expect(c.port).toBe(3000);
     expect(c.host).toBe('127.0.0.1');
     expect(c.runWorkerInProcess).toBe(true);
+    expect(c.auditExportPdfMaxEvents).toBe(5_000);
+    expect(loadConfig({ AUDIT_EXPORT_PDF_MAX_EVENTS: '250' }).auditExportPdfMaxEvents).toBe(250);
   });
 
   it.each([
@@ -24,6 +26,9 @@ describe(loadConfig.name, () => {
     ['S3_BUCKET', 'Bad_Bucket'],
     ['ACCESS_TOKEN_TTL_SECONDS', '5'],
     ['RUN_WORKER_IN_PROCESS', 'maybe'],
+    ['AUDIT_EXPORT_PDF_MAX_EVENTS', '0'],
+    ['AUDIT_EXPORT_PDF_MAX_EVENTS', '100001'],
+    ['AUDIT_EXPORT_PDF_MAX_EVENTS', 'lots'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     let error: unknown;
     try {

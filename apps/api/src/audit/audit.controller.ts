@@ -1,20 +1,29 @@
-import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Policy } from '@kura/access';
-import { AuditEventsQuery, AuditTrailService, PagingQuery } from '@kura/audit';
+import { AuditEventsQuery, AuditExportService, AuditTrailService, PagingQuery } from '@kura/audit';
 import { Actor, CurrentActor } from '@kura/identity';
+import { exportFile } from './export-response';
 
 /** Auditors only (A.8.15); every read here is audited before it is answered. */
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('audit')
 export class AuditController {
-  constructor(private readonly trail: AuditTrailService) {}
+  constructor(
+    private readonly trail: AuditTrailService,
+    private readonly exports: AuditExportService,
+  ) {}
 
+  /** json: one page; csv, jsonl, pdf: an export of every matching event, as a download. */
   @Policy('read', 'AuditEvent')
   @Get('events')
-  events(@CurrentActor() actor: Actor, @Query() query: AuditEventsQuery) {
-    return this.trail.search(actor, query);
+  @ApiProduces('application/json', 'text/csv', 'application/jsonl', 'application/pdf')
+  async events(@CurrentActor() actor: Actor, @Query() query: AuditEventsQuery, @Res({ passthrough: true }) res: Response) {
+    if (query.format === undefined || query.format === 'json') return this.trail.search(actor, query);
+    res.setHeader('Cache-Control', 'no-store');
+    return exportFile(await this.exports.export(actor, query, query.format));
   }
 
   @Policy('read', 'AuditEvent')

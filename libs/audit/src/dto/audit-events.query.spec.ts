@@ -24,6 +24,7 @@ describe(AuditEventsQuery.name, () => {
     ).resolves.toEqual([]);
     expect(plainToInstance(AuditEventsQuery, { page: '2', pageSize: '10' })).toMatchObject({ page: 2, pageSize: 10 });
     await expect(errors({})).resolves.toEqual([]);
+    for (const format of ['json', 'csv', 'jsonl', 'pdf']) await expect(errors({ format })).resolves.toEqual([]);
   });
 
   it('rejects malformed filters, each by name', async () => {
@@ -37,7 +38,8 @@ describe(AuditEventsQuery.name, () => {
     await expect(errors({ pageSize: '1.5' })).resolves.toEqual(['pageSize']);
     await expect(errors({ actor: '' })).resolves.toEqual(['actor']);
     await expect(errors({ targetId: 'x'.repeat(201) })).resolves.toEqual(['targetId']);
-    await expect(errors({ format: 'csv' })).resolves.toEqual(['format']);
+    await expect(errors({ format: 'xml' })).resolves.toEqual(['format']);
+    await expect(errors({ format: 'CSV' })).resolves.toEqual(['format']);
     await expect(errors({ sort: 'seq' })).resolves.toEqual(['sort']);
   });
 });

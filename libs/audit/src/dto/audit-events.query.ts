@@ -5,6 +5,9 @@ import type { AuditOutcome } from '../audit.types';
 
 export const AUDIT_PAGE_SIZE_MAX = 500;
 
+export const AUDIT_EVENT_FORMATS = ['json', 'csv', 'jsonl', 'pdf'] as const;
+export type AuditEventsFormat = (typeof AUDIT_EVENT_FORMATS)[number];
+
 export class AuditEventsQuery {
   @ApiPropertyOptional({ description: 'User id (UUID) or username' })
   @IsOptional()
@@ -42,10 +45,16 @@ export class AuditEventsQuery {
   @IsISO8601({ strict: true, strictSeparator: true })
   to?: string;
 
-  @ApiPropertyOptional({ enum: ['json'], description: 'Only json for now' })
+  @ApiPropertyOptional({
+    enum: AUDIT_EVENT_FORMATS,
+    default: 'json',
+    description:
+      'json: one page ({items, page, pageSize, total}). csv, jsonl: every matching event in chain order, streamed as a download. ' +
+      'pdf: a report for people, refused (413) above AUDIT_EXPORT_PDF_MAX_EVENTS events.',
+  })
   @IsOptional()
-  @IsIn(['json'])
-  format?: 'json';
+  @IsIn(AUDIT_EVENT_FORMATS)
+  format?: AuditEventsFormat;
 
   @ApiPropertyOptional({ minimum: 1, default: 1 })
   @IsOptional()

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, PDFFont, PDFPage, rgb } from 'pdf-lib';
-import { japaneseFontPath } from '@kura/common';
+import { japaneseFont } from '@kura/common';
 import { certificateDigest } from './certificate-signing';
 import { SignedCertificate } from './certificate.model';
 
@@ -9,12 +8,6 @@ const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 48;
 const BODY = 8.5;
 const LEADING = 1.45;
-
-let fontBytes: Promise<Buffer> | undefined;
-function japaneseFont(): Promise<Buffer> {
-  fontBytes ??= readFile(japaneseFontPath());
-  return fontBytes;
-}
 
 const widthCache = new WeakMap<PDFFont, Map<string, number>>();
 

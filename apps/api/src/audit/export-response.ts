@@ -1,0 +1,18 @@
+import { Logger, StreamableFile } from '@nestjs/common';
+import type { AuditExport } from '@kura/audit';
+
+const logger = new Logger('AuditExport');
+
+/**
+ * The export as a download. A failure once it is under way (the database mid-stream) destroys
+ * the socket: the client sees a broken transfer, never a second response or a truncated file
+ * that ends cleanly and looks complete.
+ */
+export function exportFile(e: AuditExport): StreamableFile {
+  const options = { type: e.contentType, disposition: `attachment; filename="${e.filename}"` };
+  const file = Buffer.isBuffer(e.body) ? new StreamableFile(e.body, options) : new StreamableFile(e.body, options);
+  return file.setErrorHandler((err, res) => {
+    logger.error({ msg: 'audit export failed after it started', format: e.format, error: err.message });
+    res.destroy?.();
+  });
+}
