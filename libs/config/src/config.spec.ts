@@ -10,7 +10,7 @@ describe(loadConfig.name, () => {
     expect(c.port).toBe(3000);
     expect(c.host).toBe('127.0.0.1');
     expect(c.runWorkerInProcess).toBe(true);
-    expect(c.auditExportPdfMaxEvents).toBe(5_000);
+    expect(c.auditExportPdfMaxEvents).toBe(1_000);
     expect(loadConfig({ AUDIT_EXPORT_PDF_MAX_EVENTS: '250' }).auditExportPdfMaxEvents).toBe(250);
   });
 

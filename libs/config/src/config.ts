@@ -185,7 +185,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
     pdfStampMaxBytes: int(env, 'PDF_STAMP_MAX_BYTES', 128 * 1024 ** 2, 1024, 2 * 1024 ** 3),
     auditCheckpointIntervalSeconds: int(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
-    auditExportPdfMaxEvents: int(env, 'AUDIT_EXPORT_PDF_MAX_EVENTS', 5_000, 1, 100_000),
+    auditExportPdfMaxEvents: int(env, 'AUDIT_EXPORT_PDF_MAX_EVENTS', 1_000, 1, 100_000),
     retentionSweepIntervalSeconds: int(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),
     fixityIntervalSeconds: int(env, 'FIXITY_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),
     fixitySampleSize: int(env, 'FIXITY_SAMPLE_SIZE', 100, 0, 1_000_000),
