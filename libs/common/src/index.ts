@@ -6,3 +6,4 @@ export * from './shutdown';
 export * from './classification';
 export * from './canonical-json';
 export * from './fonts';
+export * from './csv';

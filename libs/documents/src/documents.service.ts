@@ -6,7 +6,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { AbilityFactory, type Action, type AppAbility } from '@kura/access';
 import { AuditService } from '@kura/audit';
-import { classificationName, ClassificationName, Clock, DomainError, ErrorCode, FieldError } from '@kura/common';
+import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode, FieldError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
 import type { Actor } from '@kura/identity';
@@ -637,12 +637,7 @@ function inventoryItem(r: InventoryRow): InventoryItem {
 
 const CSV_COLUMNS: Array<keyof InventoryItem> = ['id', 'title', 'kind', 'classification', 'ownerId', 'department', 'personalData', 'seriesId', 'status', 'versions', 'size', 'totalSize', 'createdAt', 'lastAccessedAt'];
 
-/** RFC 4180, with spreadsheet formula prefixes neutralised (CSV injection). */
+/** RFC 4180, with spreadsheet formula prefixes neutralised (CSV injection): see csvCell. */
 export function inventoryCsv(items: InventoryItem[]): string {
-  const cell = (v: unknown): string => {
-    let s = v === null || v === undefined ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [CSV_COLUMNS.join(','), ...items.map((i) => CSV_COLUMNS.map((c) => cell(i[c])).join(','))].join('\r\n') + '\r\n';
+  return csvRecord(CSV_COLUMNS) + items.map((i) => csvRecord(CSV_COLUMNS.map((c) => i[c]))).join('');
 }

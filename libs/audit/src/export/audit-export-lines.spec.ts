@@ -1,6 +1,7 @@
 import { canonicalJson } from '@kura/common';
 import type { AuditEventView } from '../audit-query.types';
-import { AUDIT_CSV_COLUMNS, csvCell, csvHeader, csvRow, jsonLine } from './audit-export-lines';
+import { csvCell } from '@kura/common';
+import { AUDIT_CSV_COLUMNS, csvHeader, csvRow, jsonLine } from './audit-export-lines';
 
 const event: AuditEventView = {
   seq: 42,
@@ -45,8 +46,8 @@ describe(csvCell.name, () => {
 });
 
 describe('audit export lines', () => {
-  it('writes a header of every view field after a BOM, and rows in the same order ending in CRLF', () => {
-    expect(csvHeader()).toBe(`\uFEFF${AUDIT_CSV_COLUMNS.join(',')}\r\n`);
+  it('writes a header of every view field (no byte order mark), and rows in the same order ending in CRLF', () => {
+    expect(csvHeader()).toBe(`${AUDIT_CSV_COLUMNS.join(',')}\r\n`);
     expect(csvRow(event)).toBe(
       `42,2026-11-26T06:14:14.123Z,,bob,document.read,,a\u2028b,allowed,::1,curl/8,,"${canonicalJson(event.details).replace(/"/g, '""')}",${'0'.repeat(64)},${'f'.repeat(64)}\r\n`,
     );
