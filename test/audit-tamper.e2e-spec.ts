@@ -96,6 +96,16 @@ describe.each([
     });
   });
 
+  it('reports an event renumbered beyond 2^53 as missing, never fails to answer', async () => {
+    await tamper(t, (db) => db.query(`UPDATE audit_events SET seq = 9000000000000000000 WHERE seq = $1`, [s(20)]));
+    await expect(verifier.verify()).resolves.toEqual({
+      valid: false,
+      checked: s(19),
+      firstInvalidSeq: s(20),
+      reason: `event ${s(20)} is missing (the next stored event is 9000000000000000000)`,
+    });
+  });
+
   it('detects a deleted row whose successors were renumbered, at the first broken link', async () => {
     await tamper(t, async (db) => {
       await db.query(`DELETE FROM audit_events WHERE seq = $1`, [s(15)]);

@@ -106,13 +106,18 @@ export class AuditVerifier {
         await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
       ).rows;
       const startSeq = mode === 'tail' && checkpoints.length ? Number(checkpoints[0].seq) : 1;
+      if (!Number.isSafeInteger(startSeq) || startSeq < 1) {
+        // Only a forged row holds such a seq: the chain never reaches it.
+        return { valid: false, checked: 0, firstInvalidSeq: startSeq, reason: `checkpoint ${checkpoints[0].seq} is outside the chain`, head: null };
+      }
       const verifySignature = (c: CheckpointRow) => this.signatureValid(c);
       const first = new ChainWalk(checkpoints, startSeq, verifySignature);
       if (first.outcome !== null) return first.outcome;
 
       // Where to split: half way to the last stored event (tampering can only make it a poor split).
       const last = Number((await client.query<{ seq: string }>(`SELECT max(seq)::text AS seq FROM audit_events`)).rows[0].seq ?? 0);
-      if (last - startSeq + 1 <= this.splitAbove) {
+      // A seq beyond 2^53 (forged: the chain cannot be that long) is read, and reported, by one stream.
+      if (!Number.isSafeInteger(last) || last - startSeq + 1 <= this.splitAbove) {
         await copyOut(client, eventsCopySql(startSeq), (chunk) => first.push(chunk));
         return first.finish();
       }
