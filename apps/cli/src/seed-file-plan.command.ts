@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@kura/audit';
 import { Clock, JsonLogger } from '@kura/common';
@@ -38,9 +38,12 @@ export async function seedFilePlanCommand(io: CliIo): Promise<number> {
   }
   try {
     await migrate(databaseUrl);
+    // Global, like the api's and worker's root modules: the audit library's services take the Clock too.
+    @Global()
     @Module({
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, 2), AuditModule],
       providers: [{ provide: Clock, useValue: new Clock() }, SeriesRepository, RetentionRepository, SeriesService],
+      exports: [Clock],
     })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger, abortOnError: false });

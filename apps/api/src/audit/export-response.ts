@@ -10,6 +10,7 @@ const logger = new Logger('AuditExport');
  */
 export function exportFile(e: AuditExport): StreamableFile {
   const options = { type: e.contentType, disposition: `attachment; filename="${e.filename}"` };
+  // Two constructor overloads (bytes, stream) and no union one: each branch picks its own.
   const file = Buffer.isBuffer(e.body) ? new StreamableFile(e.body, options) : new StreamableFile(e.body, options);
   return file.setErrorHandler((err, res) => {
     logger.error({ msg: 'audit export failed after it started', format: e.format, error: err.message });
