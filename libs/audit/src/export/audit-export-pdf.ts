@@ -119,6 +119,8 @@ export async function renderAuditReportPdf(r: AuditReport): Promise<Buffer> {
   tableHeader();
   for (const e of r.events) {
     if (y - ROW < MARGIN + 14) {
+      // Give the event loop a turn per page: the rest of the instance keeps answering while a long report draws.
+      await new Promise((resolve) => setImmediate(resolve));
       newPage();
       tableHeader();
     }
