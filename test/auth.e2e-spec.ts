@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { tokenSha256 } from '@kura/identity';
 import { startTestApp, TestApp } from './support/app';
 import { ADMIN, createUser, login, loginAdmin } from './support/auth';
 
@@ -147,6 +148,28 @@ describe('Authentication and sessions (e2e)', () => {
     await me().expect(401);
     const [event] = await events('auth.session', before);
     expect(event).toMatchObject({ actor_id: user.id, outcome: 'denied', details: { reason: 'idle' } });
+  });
+
+  it('records activity at most once per tenth of the idle timeout, so a burst of requests writes last-seen once', async () => {
+    const user = await createUser(t.http, adminToken);
+    const token = await login(t.http, user.username, user.password);
+    const me = () => request(t.http).get('/api/v1/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
+    const lastSeen = async () =>
+      ((await db.query(`SELECT last_seen_at FROM sessions WHERE token_sha256 = $1`, [tokenSha256(token)])) as Array<{ last_seen_at: Date }>)[0].last_seen_at.getTime();
+    const interval = Math.min(60_000, t.config.sessionIdleTimeoutSeconds * 100);
+    const atLogin = await lastSeen();
+    // The test clock runs (offset from real time): 5 s of slack for the requests themselves.
+    t.clock.advance(interval - 5_000);
+    await me();
+    await me();
+    expect(await lastSeen()).toBe(atLogin);
+    t.clock.advance(5_000);
+    const from = t.clock.now().getTime();
+    await me();
+    const to = t.clock.now().getTime();
+    const touched = await lastSeen();
+    expect(touched).toBeGreaterThanOrEqual(Math.max(from, atLogin + interval));
+    expect(touched).toBeLessThanOrEqual(to);
   });
 
   it('logout ends the session: the same token is refused afterwards', async () => {

@@ -122,7 +122,12 @@ export class AuthService {
     if (!user.active) return { ok: false, reason: 'inactive', ...who };
     if (now >= session.expiresAt) return { ok: false, reason: 'expired', ...who };
     if (now.getTime() - session.lastSeenAt.getTime() >= this.config.sessionIdleTimeoutSeconds * 1000) return { ok: false, reason: 'idle', ...who };
-    await this.sessions.touch(session.id, now);
+    // A last-seen write on every request would cost a commit per request. Writing it at most once
+    // per tenth of the idle timeout (and at least every minute) keeps the idle check conservative:
+    // a session may end up to that much early, never late.
+    if (now.getTime() - session.lastSeenAt.getTime() >= Math.min(60_000, this.config.sessionIdleTimeoutSeconds * 100)) {
+      await this.sessions.touch(session.id, now);
+    }
     return { ok: true, actor: toActor(user, session.id), mustChangePassword: user.mustChangePassword };
   }
 
