@@ -60,6 +60,17 @@ describe('retention HTTP API', () => {
     expect(await sql(t.databaseUrl, `SELECT actor_name, outcome FROM audit_events WHERE action = 'retention.series.create' AND target_id = $1`, [res.body.id])).toEqual([{ actor_name: 'officer-a', outcome: 'allowed' }]);
   });
 
+  it('updates a series with the create rules, every field optional, the code never', async () => {
+    const res = await request(t.http).post('/api/v1/retention/series').set(as(a)).send({ ...seriesBody, code: 'PATCH-1' }).expect(201);
+    const url = `/api/v1/retention/series/${res.body.id}`;
+    const bad = await request(t.http).patch(url).set(as(a)).send({ years: -1, disposition: 'shred', name: '' }).expect(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['disposition', 'name', 'years']);
+    await request(t.http).patch(url).set(as(a)).send({ code: 'PATCH-2' }).expect(400);
+    expect(await sql(t.databaseUrl, `SELECT code, years, name FROM record_series WHERE id = $1`, [res.body.id])).toEqual([{ code: 'PATCH-1', years: seriesBody.years, name: seriesBody.name }]);
+    const ok = await request(t.http).patch(url).set(as(a)).send({ citation: '労働基準法 第109条（改正後）' }).expect(200);
+    expect(ok.body).toMatchObject({ code: 'PATCH-1', citation: '労働基準法 第109条（改正後）', years: seriesBody.years });
+  });
+
   it('runs the story over HTTP: event, clock +7y+1d, due, holds, proposal, four-eyes, destruction, certificate', async () => {
     const seriesId = (await request(t.http).post('/api/v1/retention/series').set(as(a)).send({ ...seriesBody, code: 'HR-STORY-7' }).expect(201)).body.id as string;
     const doc = await insertDocument(t.databaseUrl, store, { title: '労働者名簿 2026', seriesId, createdAt: t.clock.now(), versions: 2 });

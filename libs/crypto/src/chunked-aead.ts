@@ -91,10 +91,8 @@ class ChunkBuffer {
   }
   /** Hands the filled bytes over without copying; the next chunk gets a fresh buffer. */
   take(): Buffer {
-    if (this.filled === this.capacity) this.large = true;
-    const out = this.buf ? this.buf.subarray(0, this.filled) : Buffer.alloc(0);
+    const out = this.reuse();
     this.buf = undefined;
-    this.filled = 0;
     return out;
   }
   /**
