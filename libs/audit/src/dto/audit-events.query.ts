@@ -8,7 +8,26 @@ export const AUDIT_PAGE_SIZE_MAX = 500;
 export const AUDIT_EVENT_FORMATS = ['json', 'csv', 'jsonl', 'pdf'] as const;
 export type AuditEventsFormat = (typeof AUDIT_EVENT_FORMATS)[number];
 
-export class AuditEventsQuery {
+/** page and pageSize for the paged audit lists. */
+export class PagingQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_SIZE_MAX, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(AUDIT_PAGE_SIZE_MAX)
+  pageSize?: number;
+}
+
+export class AuditEventsQuery extends PagingQuery {
   @ApiPropertyOptional({ description: 'User id (UUID) or username' })
   @IsOptional()
   @IsString()
@@ -55,38 +74,4 @@ export class AuditEventsQuery {
   @IsOptional()
   @IsIn(AUDIT_EVENT_FORMATS)
   format?: AuditEventsFormat;
-
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_SIZE_MAX, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(AUDIT_PAGE_SIZE_MAX)
-  pageSize?: number;
-}
-
-export class PagingQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: AUDIT_PAGE_SIZE_MAX, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(AUDIT_PAGE_SIZE_MAX)
-  pageSize?: number;
 }
