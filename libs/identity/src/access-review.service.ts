@@ -1,27 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AuditService } from '@kura/audit';
-import { canonicalJson, ClassificationName, Clock } from '@kura/common';
-import type { Actor, Designation, Role } from './actor';
+import { canonicalJson, Clock } from '@kura/common';
+import type { Actor } from './actor';
 import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
 import type { AccessReviewSignoffEntity } from './access-review-signoff.entity';
 import type { UserEntity } from './user.entity';
 import { UserRepository } from './user.repository';
-import { privilegeView } from './user.view';
+import { privilegeView, type UserView } from './user.view';
 
-export interface AccessReviewEntry {
-  id: string;
-  username: string;
-  displayName: string;
-  roles: Role[];
-  clearance: ClassificationName;
-  departments: string[];
-  designations: Designation[];
-  lastLoginAt: string | null;
-  privilegesChangedAt: string;
-  mustChangePassword: boolean;
-  createdAt: string;
-}
+/** One user in the review: the user view's privilege and activity fields, no account state beyond them. */
+export type AccessReviewEntry = Pick<
+  UserView,
+  'id' | 'username' | 'displayName' | 'roles' | 'clearance' | 'departments' | 'designations' | 'lastLoginAt' | 'privilegesChangedAt' | 'mustChangePassword' | 'createdAt'
+>;
 
 export interface SignoffView {
   id: string;

@@ -48,22 +48,9 @@ export class ObjectStore implements OnModuleInit {
 
   constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings) {
     this.bucket = settings.bucket;
-    this.client = new Client({
-      endPoint: settings.endPoint,
-      port: settings.port,
-      useSSL: settings.useSSL,
-      accessKey: settings.accessKey,
-      secretKey: settings.secretKey,
-      region: settings.region,
-    });
-    this.unsignedPayloadClient = new Client({
-      endPoint: settings.endPoint,
-      port: settings.port,
-      useSSL: settings.useSSL,
-      accessKey: settings.accessKey,
-      secretKey: settings.secretKey,
-      region: settings.region,
-    });
+    const { endPoint, port, useSSL, accessKey, secretKey, region } = settings;
+    this.client = new Client({ endPoint, port, useSSL, accessKey, secretKey, region });
+    this.unsignedPayloadClient = new Client({ endPoint, port, useSSL, accessKey, secretKey, region });
     this.unsignedPayloadClient.enableSHA256 = false;
   }
 

@@ -71,7 +71,7 @@ export class DispositionExecutor {
         complete = false;
         this.logger.error({ msg: 'disposition step failed; it will be retried', batchId, documentId: item.documentId, error: err instanceof Error ? err.message : String(err) });
         await this.audit
-          .record({ actor: executor, actorName: 'system', action: 'document.destroy', targetType: 'document', targetId: item.documentId, outcome: 'failed', details: { batchId } })
+          .record({ actor: executor, actorName: 'system', action: 'document.destroy', targetType: 'Document', targetId: item.documentId, outcome: 'failed', details: { batchId } })
           .catch(() => undefined);
       }
     }
@@ -111,7 +111,7 @@ export class DispositionExecutor {
         actor: executor,
         actorName: 'system',
         action: 'document.destroy',
-        targetType: 'document',
+        targetType: 'Document',
         targetId: documentId,
         outcome: 'allowed',
         details: {
@@ -138,7 +138,7 @@ export class DispositionExecutor {
       const now = this.clock.now();
       const skip = async (reason: string, outcome: 'denied' | 'allowed') => {
         await this.repo.updateItem(m, batchId, documentId, 'skipped', { reason, checkedAt: now.toISOString() }, now);
-        await this.audit.append(m, { actor: executor, actorName: 'system', action: 'disposition.skip', targetType: 'document', targetId: documentId, outcome, details: { batchId, reason } });
+        await this.audit.append(m, { actor: executor, actorName: 'system', action: 'disposition.skip', targetType: 'Document', targetId: documentId, outcome, details: { batchId, reason } });
         return null;
       };
       // Re-checked at the moment of destruction: a hold placed or a date moved after approval wins.
@@ -180,7 +180,7 @@ export class DispositionExecutor {
         actor: executor,
         actorName: 'system',
         action: 'document.crypto_erase',
-        targetType: 'document',
+        targetType: 'Document',
         targetId: documentId,
         outcome: 'allowed',
         details: { batchId, keysErased, versions: versions.length },
@@ -197,7 +197,7 @@ export class DispositionExecutor {
       actor: executor,
       actorName: 'system',
       action: 'retention.extend',
-      targetType: 'document',
+      targetType: 'Document',
       targetId: item.documentId,
       outcome: 'allowed',
       details: { batchId: item.batchId, extendedUntil: item.extendUntil!.toISOString(), reason: item.decisionReason },
@@ -258,7 +258,7 @@ export class DispositionExecutor {
         actor: executor,
         actorName: 'system',
         action: 'disposition.complete',
-        targetType: 'disposition_batch',
+        targetType: 'DispositionBatch',
         targetId: batchId,
         outcome: 'allowed',
         details: { certificateId: certificate.certificateId, destroyed: destroyed.length, notDestroyed: certificate.notDestroyed.length, keyId: signed.signature.keyId },

@@ -91,7 +91,7 @@ export class DispositionService {
       await this.audit.append(m, {
         actor,
         action: 'disposition.propose',
-        targetType: 'disposition_batch',
+        targetType: 'DispositionBatch',
         targetId: batchId,
         outcome: 'allowed',
         details: { documentIds: dto.documentIds, versions: versions.length },
@@ -101,7 +101,7 @@ export class DispositionService {
     });
     if ('error' in outcome) {
       if (outcome.audit) {
-        await this.audit.record({ actor, action: 'disposition.propose', targetType: 'document', targetId: outcome.audit[0], outcome: 'denied', details: { ...outcome.error.extensions } });
+        await this.audit.record({ actor, action: 'disposition.propose', targetType: 'Document', targetId: outcome.audit[0], outcome: 'denied', details: { ...outcome.error.extensions } });
       }
       throw outcome.error;
     }
@@ -153,7 +153,7 @@ export class DispositionService {
       await this.audit.append(m, {
         actor,
         action: 'disposition.approve',
-        targetType: 'disposition_batch',
+        targetType: 'DispositionBatch',
         targetId: id,
         outcome: 'allowed',
         details: { proposedBy: batch.proposedByName, documentIds: ids, decisions: [...decisions.values()].map((d) => ({ documentId: d.documentId, decision: d.decision })) },
@@ -162,7 +162,7 @@ export class DispositionService {
     });
     if ('error' in outcome) {
       if (outcome.reason) {
-        await this.audit.record({ actor, action: 'disposition.approve', targetType: 'disposition_batch', targetId: id, outcome: 'denied', details: { reason: outcome.reason } });
+        await this.audit.record({ actor, action: 'disposition.approve', targetType: 'DispositionBatch', targetId: id, outcome: 'denied', details: { reason: outcome.reason } });
       }
       throw outcome.error;
     }
@@ -177,7 +177,7 @@ export class DispositionService {
       if (!batch) throw DomainError.notFound('disposition batch');
       if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
       await this.repo.cancel(m, id, this.clock.now());
-      await this.audit.append(m, { actor, action: 'disposition.cancel', targetType: 'disposition_batch', targetId: id, outcome: 'allowed', details: { proposedBy: batch.proposedByName } });
+      await this.audit.append(m, { actor, action: 'disposition.cancel', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { proposedBy: batch.proposedByName } });
     });
     return this.batch(id);
   }
@@ -211,7 +211,7 @@ export class DispositionService {
   /** The stored, signed certificate as the canonical JSON file or its PDF rendering. */
   async certificate(actor: Actor, id: string, format: CertificateFormat): Promise<{ contentType: string; body: Buffer; filename: string }> {
     const signed = await this.signedCertificate(id);
-    await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'disposition_batch', targetId: id, outcome: 'allowed', details: { format } });
+    await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { format } });
     if (format === 'pdf') return { contentType: 'application/pdf', body: await renderCertificatePdf(signed), filename: `certificate-${id}.pdf` };
     return { contentType: 'application/json; charset=utf-8', body: Buffer.from(serializeSignedCertificate(signed), 'utf8'), filename: `certificate-${id}.json` };
   }

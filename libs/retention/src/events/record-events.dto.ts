@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsISO8601, IsString, IsUUID, Matches } from 'class-validator';
+import { IsISO8601, IsString, Matches } from 'class-validator';
 import { EVENT_NAME_PATTERN } from '../retention-period';
+import { DocumentIdsProperty } from '../document-ids.property';
 
 /** `POST /retention/events`: the day an event-based retention trigger fired for these documents. */
 export class RecordEventsDto {
@@ -13,11 +14,6 @@ export class RecordEventsDto {
   @IsISO8601({ strict: true })
   occurredAt!: string;
 
-  @ApiProperty({ type: [String] })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(1000)
-  @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @DocumentIdsProperty()
   documentIds!: string[];
 }

@@ -45,7 +45,7 @@ export class RetentionEventsService {
         .filter((f) => f.activeHolds > 0 && previous.has(f.id) && isShortening(previous.get(f.id)!, occurredAt))
         .map((f) => f.id);
       if (refused.length) {
-        await this.audit.record({ actor, action: 'retention.event.record', targetType: 'document', targetId: refused[0], outcome: 'denied', details: { event: dto.event, reason: 'held', documentIds: refused } });
+        await this.audit.record({ actor, action: 'retention.event.record', targetType: 'Document', targetId: refused[0], outcome: 'denied', details: { event: dto.event, reason: 'held', documentIds: refused } });
         throw new DomainError(ErrorCode.Conflict, 'Retention of a document under legal hold cannot be shortened.', { documentIds: refused });
       }
 
@@ -56,7 +56,7 @@ export class RetentionEventsService {
         await this.audit.append(m, {
           actor,
           action: 'retention.event.record',
-          targetType: 'document',
+          targetType: 'Document',
           targetId: f.id,
           outcome: 'allowed',
           details: { event: dto.event, occurredAt: occurredAt.toISOString(), ...(before ? { previousOccurredAt: before.toISOString() } : {}) },

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsString, IsUUID, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
+import { DocumentIdsProperty } from '../document-ids.property';
 
 /** `POST /holds`. */
 export class CreateHoldDto {
@@ -13,11 +14,6 @@ export class CreateHoldDto {
   @Length(1, 2000)
   reason!: string;
 
-  @ApiProperty({ type: [String] })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(1000)
-  @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @DocumentIdsProperty()
   documentIds!: string[];
 }

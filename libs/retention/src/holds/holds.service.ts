@@ -55,9 +55,9 @@ export class HoldsService {
       if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
       const id = await this.holds.insert(m, { name: dto.name, reason: dto.reason, by: actor, at: this.clock.now(), documentIds: dto.documentIds });
       await this.retention.setStatus(m, dto.documentIds, 'on_hold');
-      await this.audit.append(m, { actor, action: 'hold.create', targetType: 'hold', targetId: id, outcome: 'allowed', details: { name: dto.name, documentIds: dto.documentIds } });
+      await this.audit.append(m, { actor, action: 'hold.create', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: dto.name, documentIds: dto.documentIds } });
       for (const documentId of dto.documentIds) {
-        await this.audit.append(m, { actor, action: 'document.hold', targetType: 'document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
+        await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
       }
       return (await this.holds.find(m, id))!;
     });
@@ -78,9 +78,9 @@ export class HoldsService {
       const stillHeld = await this.holds.stillHeld(m, current.documentIds);
       // Releasing the last hold makes a record eligible for disposition again.
       await this.retention.setStatus(m, current.documentIds.filter((d) => !stillHeld.has(d)), 'active');
-      await this.audit.append(m, { actor, action: 'hold.release', targetType: 'hold', targetId: id, outcome: 'allowed', details: { name: current.name, documentIds: current.documentIds } });
+      await this.audit.append(m, { actor, action: 'hold.release', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: current.name, documentIds: current.documentIds } });
       for (const documentId of current.documentIds) {
-        await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
+        await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
       }
       return (await this.holds.find(m, id))!;
     });

@@ -55,7 +55,7 @@ export class FixityService {
         actor: null,
         actorName: 'system',
         action: 'integrity.failed',
-        targetType: 'document',
+        targetType: 'Document',
         targetId: v.documentId,
         outcome: 'failed',
         details: { versionId: v.id, version: v.number, reason, expectedSha256: v.sha256, actualSha256: actual },

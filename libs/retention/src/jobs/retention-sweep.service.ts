@@ -34,7 +34,7 @@ export class RetentionSweepService {
             actor: null,
             actorName: 'system',
             action: 'retention.due',
-            targetType: 'document',
+            targetType: 'Document',
             targetId: f.id,
             outcome: 'allowed',
             details: { series: f.seriesCode, dispositionAt: f.dispositionAt!.toISOString(), disposition: f.disposition, reason: reasonFor(f) },

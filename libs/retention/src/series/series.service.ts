@@ -10,20 +10,8 @@ import { CreateSeriesDto } from './create-series.dto';
 import { NewSeries, SeriesRepository, SeriesRow } from './series.repository';
 import { UpdateSeriesDto } from './update-series.dto';
 
-export interface SeriesView {
-  id: string;
-  code: string;
-  name: string;
-  years: number;
-  months: number;
-  days: number;
-  trigger: string;
-  disposition: 'destroy' | 'review';
-  citation: string;
-  retention: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A series as the API shows it: the stored row, times as ISO text, and the period in words. */
+export type SeriesView = Omit<SeriesRow, 'createdAt' | 'updatedAt'> & { retention: string; createdAt: string; updatedAt: string };
 
 export function seriesView(s: SeriesRow): SeriesView {
   return {
@@ -73,7 +61,7 @@ export class SeriesService {
       await this.audit.append(m, {
         actor,
         action: 'retention.series.create',
-        targetType: 'series',
+        targetType: 'Series',
         targetId: created.id,
         outcome: 'allowed',
         details: { code: created.code, years: created.years, months: created.months, days: created.days, trigger: created.trigger, disposition: created.disposition },
@@ -112,7 +100,7 @@ export class SeriesService {
       await this.audit.append(m, {
         actor,
         action: 'retention.series.update',
-        targetType: 'series',
+        targetType: 'Series',
         targetId: id,
         outcome: 'allowed',
         details: { code: before.code, changed, before: Object.fromEntries(changed.map((k) => [k, before[k]])), after: Object.fromEntries(changed.map((k) => [k, after[k]])) },
@@ -121,7 +109,7 @@ export class SeriesService {
     });
     if ('error' in outcome) {
       if (outcome.shortened) {
-        await this.audit.record({ actor, action: 'retention.series.update', targetType: 'series', targetId: id, outcome: 'denied', details: { reason: 'held', documentIds: outcome.shortened } });
+        await this.audit.record({ actor, action: 'retention.series.update', targetType: 'Series', targetId: id, outcome: 'denied', details: { reason: 'held', documentIds: outcome.shortened } });
       }
       throw outcome.error;
     }
@@ -170,7 +158,7 @@ export class SeriesService {
           actor: actor ? { id: actor.id, username: actor.username } : null,
           actorName: 'system',
           action: 'retention.series.create',
-          targetType: 'series',
+          targetType: 'Series',
           targetId: row.id,
           outcome: 'allowed',
           details: { code: row.code, years: row.years, months: row.months, days: row.days, trigger: row.trigger, disposition: row.disposition, source: 'seed-file-plan' },
