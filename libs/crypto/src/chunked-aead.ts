@@ -109,25 +109,27 @@ class ChunkBuffer {
 }
 
 /**
- * AES-256-GCM in authenticated chunks (each its own nonce and tag). A chunk is emitted only
- * once a later byte proves it is not the last, so the final flag is always right. The
- * SHA-256 and size of the plaintext are available after the stream ends.
+ * What both directions share: the chunk parameters, one accumulator of `sealedSize` bytes, the
+ * chunk counter, and the SHA-256 and size of the plaintext (known once the stream has ended).
  */
-export class EncryptStream extends Transform {
-  private readonly pending: ChunkBuffer;
-  private readonly version: Buffer;
-  private readonly hash: Hash = createHash('sha256');
-  private index = 0;
-  private bytes = 0;
-  private digest?: string;
+abstract class ChunkedAeadStream extends Transform {
+  protected readonly pending: ChunkBuffer;
+  protected readonly version: Buffer;
+  protected readonly hash: Hash = createHash('sha256');
+  protected index = 0;
+  protected bytes = 0;
+  protected digest?: string;
 
-  constructor(private readonly params: ChunkParams) {
+  constructor(
+    protected readonly params: ChunkParams,
+    accumulate: number,
+  ) {
     // Buffer a chunk's worth on each side: 16 KiB-64 KiB defaults would stall the pipeline
     // on every small write.
     super({ highWaterMark: Math.min(Math.max(params.chunkSize, 64 * 1024), 8 * 1024 * 1024) });
     validate(params);
     this.version = uuidBytes(params.versionId);
-    this.pending = new ChunkBuffer(params.chunkSize);
+    this.pending = new ChunkBuffer(accumulate);
   }
 
   get sha256(): string {
@@ -137,6 +139,17 @@ export class EncryptStream extends Transform {
 
   get plaintextSize(): number {
     return this.bytes;
+  }
+}
+
+/**
+ * AES-256-GCM in authenticated chunks (each its own nonce and tag). A chunk is emitted only
+ * once a later byte proves it is not the last, so the final flag is always right. The
+ * SHA-256 and size of the plaintext are available after the stream ends.
+ */
+export class EncryptStream extends ChunkedAeadStream {
+  constructor(params: ChunkParams) {
+    super(params, params.chunkSize);
   }
 
   override _transform(data: Buffer | string, _enc: BufferEncoding, done: TransformCallback): void {
@@ -184,32 +197,13 @@ export class EncryptStream extends Transform {
  * verifies, so a tampered object never yields unauthenticated bytes; any failure errors
  * the stream with IntegrityError.
  */
-export class DecryptStream extends Transform {
-  private readonly pending: ChunkBuffer;
-  private readonly version: Buffer;
-  private readonly hash: Hash = createHash('sha256');
-  private index = 0;
-  private bytes = 0;
-  private digest?: string;
-
+export class DecryptStream extends ChunkedAeadStream {
   /** `expectedSha256`: the final chunk is withheld unless the whole plaintext hashes to it. */
   constructor(
-    private readonly params: ChunkParams,
+    params: ChunkParams,
     private readonly expectedSha256?: string,
   ) {
-    super({ highWaterMark: Math.min(Math.max(params.chunkSize, 64 * 1024), 8 * 1024 * 1024) });
-    validate(params);
-    this.version = uuidBytes(params.versionId);
-    this.pending = new ChunkBuffer(params.chunkSize + TAG_BYTES);
-  }
-
-  get sha256(): string {
-    if (this.digest === undefined) throw new Error('the stream has not finished');
-    return this.digest;
-  }
-
-  get plaintextSize(): number {
-    return this.bytes;
+    super(params, params.chunkSize + TAG_BYTES);
   }
 
   override _transform(data: Buffer | string, _enc: BufferEncoding, done: TransformCallback): void {
