@@ -7,6 +7,7 @@ import type { KuraConfig } from '@kura/config';
 import { migrate } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
+import { consoleMiddleware } from './http/console';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
 import { validationPipe } from './http/validation';
@@ -47,5 +48,7 @@ export async function createApi(
     useGlobalPrefix: false,
   });
   await app.init();
+  // After init: the API's routes (and its not-found handler) come first, the console takes the rest.
+  app.use(consoleMiddleware(config.webDir));
   return app;
 }

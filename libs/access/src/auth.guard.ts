@@ -3,11 +3,13 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuditService } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
-import { AuthService } from '@kura/identity';
+import { AuthService, CSRF_HEADER, csrfMatches, sessionTokenFromCookies } from '@kura/identity';
 import { AbilityFactory } from './ability.factory';
 import { ALLOWS_PENDING_PASSWORD_CHANGE } from './authenticated.decorator';
 import { IS_PUBLIC } from './public.decorator';
 import type { AccessRequest } from './request-access';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function routeOf(req: Request): string {
   const path = (req.route as { path?: string } | undefined)?.path ?? req.path;
@@ -33,7 +35,14 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
     const req = ctx.switchToHttp().getRequest<Request & AccessRequest>();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
-    const result = await this.auth.authenticate(match?.[1]);
+    // The console's session lives in an HttpOnly cookie; a bearer token, when given, wins.
+    const cookieToken = match ? undefined : sessionTokenFromCookies(req.header('cookie'));
+    if (cookieToken && !SAFE_METHODS.has(req.method) && !csrfMatches(cookieToken, req.header(CSRF_HEADER))) {
+      // Cross-site request forgery: a cookie rides along, but only our own pages can echo its CSRF token.
+      await this.audit.record({ actor: null, action: 'access.denied', outcome: 'denied', details: { reason: 'csrf', route: routeOf(req) } });
+      throw new DomainError(ErrorCode.Forbidden, 'The request lacks a valid X-CSRF-Token header; reload the console and try again.');
+    }
+    const result = await this.auth.authenticate(match?.[1] ?? cookieToken);
     if (!result.ok) {
       // A summary only: never the token or any part of it.
       await this.audit.record({

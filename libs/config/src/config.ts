@@ -56,6 +56,8 @@ export class KuraConfig {
   /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
   readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
+  /** The built web console (`npm run build` writes it to dist/web), served at `/`. */
+  readonly webDir!: string;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     fixitySampleSize: int(env, 'FIXITY_SAMPLE_SIZE', 100, 0, 1_000_000),
     organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    webDir: path.resolve(cwd, str(env, 'WEB_DIR', './dist/web')),
   };
   return Object.freeze(Object.assign(new KuraConfig(), config));
 }

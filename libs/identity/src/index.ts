@@ -10,6 +10,7 @@ export * from './dto/access-review.dto';
 export * from './password-hasher';
 export * from './password-policy';
 export * from './auth.service';
+export * from './browser-session';
 export * from './users.service';
 export * from './access-review.service';
 export * from './bootstrap-admin.service';

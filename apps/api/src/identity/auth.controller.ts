@@ -1,7 +1,11 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Authenticated, Public } from '@kura/access';
-import { Actor, AuthService, ChangePasswordDto, CurrentActor, LoginDto, LoginResult, UsersService, UserView } from '@kura/identity';
+import {
+  Actor, AuthService, BrowserLoginResult, ChangePasswordDto, clearedSessionCookies, csrfTokenFor, CurrentActor, LoginDto, LoginResult,
+  sessionCookies, UsersService, UserView,
+} from '@kura/identity';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -14,8 +18,12 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  login(@Body() dto: LoginDto): Promise<LoginResult> {
-    return this.auth.login(dto.username, dto.password);
+  async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult | BrowserLoginResult> {
+    const result = await this.auth.login(dto.username, dto.password);
+    if (dto.session !== 'cookie') return result;
+    // The web console: the token goes only into an HttpOnly cookie, never to page scripts.
+    res.setHeader('Set-Cookie', sessionCookies(result.accessToken, result.expiresIn, req.secure));
+    return { tokenType: 'Cookie', expiresIn: result.expiresIn, mustChangePassword: result.mustChangePassword, csrfToken: csrfTokenFor(result.accessToken) };
   }
 
   @ApiBearerAuth()
@@ -30,8 +38,9 @@ export class AuthController {
   @Authenticated({ allowPendingPasswordChange: true })
   @Post('logout')
   @HttpCode(204)
-  logout(@CurrentActor() actor: Actor): Promise<void> {
-    return this.auth.logout(actor);
+  async logout(@CurrentActor() actor: Actor, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.auth.logout(actor);
+    res.setHeader('Set-Cookie', clearedSessionCookies(req.secure));
   }
 
   @ApiBearerAuth()

@@ -1,0 +1,228 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError, downloadVia, getJson, sendJson, type Classification, type Me } from '../api';
+import { ClassificationTag, ErrorMessage, Field, PageTitle, useLoad, useShownClassifications } from '../components';
+import { formatBytes, formatDate, formatDateTime } from '../i18n';
+import { Link } from '../router';
+
+interface DueItem {
+  documentId: string;
+  title: string;
+  classification: Classification;
+  seriesCode: string;
+  disposition: 'destroy' | 'review';
+  dispositionDate: string;
+  reason: string;
+}
+interface BatchView {
+  id: string;
+  state: string;
+  proposedBy: string;
+  proposedAt: string;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  completedAt: string | null;
+  items: Array<{ documentId: string; state: string; dueReason: string; decision: string | null }>;
+  certificate: string | null;
+}
+interface Proposal extends BatchView {
+  plan: Array<{ documentId: string; title: string; classification: Classification; versions: unknown[] }>;
+  totals: { documents: number; versions: number; objects: number; dataKeys: number; bytes: number };
+}
+
+export function DispositionPage({ me }: { me: Me }) {
+  const { t, i18n } = useTranslation();
+  const due = useLoad((signal) => getJson<{ items: DueItem[] }>('/disposition/due', signal), []);
+  const batches = useLoad(
+    (signal) => getJson<{ items: BatchView[] }>('/disposition/batches', signal).catch((err: unknown) => {
+      // Older servers have no batch list; the console then opens batches by id.
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
+      throw err;
+    }),
+    [],
+  );
+  const [selected, setSelected] = useState<string[]>([]);
+  const [proposal, setProposal] = useState<Proposal>();
+  const [error, setError] = useState<unknown>();
+  const [openId, setOpenId] = useState('');
+  const [opened, setOpened] = useState<string>();
+  useShownClassifications([...(due.data?.items.map((d) => d.classification) ?? []), ...(proposal?.plan.map((p) => p.classification) ?? [])]);
+
+  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
+  const propose = async () => {
+    setError(undefined);
+    try {
+      const p = await sendJson<Proposal>('POST', '/disposition/batches', { documentIds: selected });
+      setProposal(p);
+      setSelected([]);
+      due.reload();
+      batches.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const open = (e: FormEvent) => {
+    e.preventDefault();
+    setOpened(openId.trim());
+  };
+
+  return (
+    <section>
+      <PageTitle>{t('disposition.title')}</PageTitle>
+      <h2>{t('disposition.due')}</h2>
+      <ErrorMessage error={due.error} />
+      {due.data && due.data.items.length === 0 && <p>{t('disposition.noneDue')}</p>}
+      {due.data && due.data.items.length > 0 && (
+        <table data-testid="due-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('disposition.select')}</th>
+              <th scope="col">{t('document.title')}</th>
+              <th scope="col">{t('document.classification')}</th>
+              <th scope="col">{t('series.code')}</th>
+              <th scope="col">{t('series.disposition')}</th>
+              <th scope="col">{t('disposition.date')}</th>
+              <th scope="col">{t('disposition.reason')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {due.data.items.map((d) => (
+              <tr key={d.documentId}>
+                <td>
+                  <input
+                    type="checkbox"
+                    checked={selected.includes(d.documentId)}
+                    onChange={() => toggle(d.documentId)}
+                    aria-label={t('disposition.selectNamed', { title: d.title })}
+                  />
+                </td>
+                <td>
+                  <Link to={`/documents/${d.documentId}`}>{d.title}</Link>
+                </td>
+                <td>
+                  <ClassificationTag level={d.classification} />
+                </td>
+                <td>{d.seriesCode}</td>
+                <td>{t(`series.${d.disposition}`)}</td>
+                <td>{formatDate(d.dispositionDate, i18n.language)}</td>
+                <td>{d.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <button type="button" className="primary" disabled={!selected.length} onClick={() => void propose()}>
+        {t('disposition.propose', { count: selected.length })}
+      </button>
+      <ErrorMessage error={error} />
+
+      {proposal && (
+        <section className="card" aria-labelledby="dry-run" data-testid="proposal">
+          <h2 id="dry-run">{t('disposition.dryRun')}</h2>
+          <p>
+            {t('disposition.batchId')}: <code data-testid="proposal-id">{proposal.id}</code>
+          </p>
+          <p>
+            {t('disposition.totals', {
+              documents: proposal.totals.documents,
+              versions: proposal.totals.versions,
+              objects: proposal.totals.objects,
+              dataKeys: proposal.totals.dataKeys,
+              bytes: formatBytes(proposal.totals.bytes, i18n.language),
+            })}
+          </p>
+          <p>{t('disposition.needsSecond')}</p>
+        </section>
+      )}
+
+      <h2>{t('disposition.batches')}</h2>
+      {batches.data && (
+        <ul className="plain">
+          {batches.data.items.map((b) => (
+            <li key={b.id}>
+              <button type="button" className="linklike" onClick={() => setOpened(b.id)}>
+                {formatDateTime(b.proposedAt, i18n.language)} — {t(`batchState.${b.state}`, { defaultValue: b.state })} — {b.proposedBy}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form onSubmit={open} className="inline" aria-label={t('disposition.openById')}>
+        <Field label={t('disposition.batchId')}>{(id) => <input id={id} value={openId} onChange={(e) => setOpenId(e.target.value)} />}</Field>
+        <button type="submit">{t('disposition.open')}</button>
+      </form>
+      {opened && <Batch key={opened} id={opened} me={me} onChanged={() => (due.reload(), batches.reload())} />}
+    </section>
+  );
+}
+
+function Batch({ id, me, onChanged }: { id: string; me: Me; onChanged: () => void }) {
+  const { t, i18n } = useTranslation();
+  const batch = useLoad((signal) => getJson<BatchView>(`/disposition/batches/${id}`, signal), [id]);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  if (batch.error) return <ErrorMessage error={batch.error} />;
+  if (!batch.data) return <p>{t('common.loading')}</p>;
+  const b = batch.data;
+  // Four eyes: the proposer may not approve their own batch (the server refuses too).
+  const ownProposal = b.proposedBy === me.username;
+  const approve = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await sendJson('POST', `/disposition/batches/${b.id}/approve`, {});
+      batch.reload();
+      onChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="batch-heading" data-testid="batch">
+      <h3 id="batch-heading">
+        {t('disposition.batch')} <code>{b.id}</code>
+      </h3>
+      <dl className="meta">
+        <dt>{t('disposition.state')}</dt>
+        <dd data-testid="batch-state">{t(`batchState.${b.state}`, { defaultValue: b.state })}</dd>
+        <dt>{t('disposition.proposedBy')}</dt>
+        <dd>
+          {b.proposedBy} ({formatDateTime(b.proposedAt, i18n.language)})
+        </dd>
+        <dt>{t('disposition.approvedBy')}</dt>
+        <dd>{b.approvedBy ? `${b.approvedBy} (${formatDateTime(b.approvedAt, i18n.language)})` : t('disposition.awaitingSecond')}</dd>
+        <dt>{t('disposition.documents')}</dt>
+        <dd>{b.items.length}</dd>
+      </dl>
+      {b.state === 'proposed' && (
+        <>
+          {ownProposal ? (
+            <p className="notice">{t('disposition.ownProposal')}</p>
+          ) : (
+            <button type="button" className="primary" onClick={() => void approve()} disabled={busy}>
+              {t('disposition.approve')}
+            </button>
+          )}
+          {busy && <p role="status">{t('disposition.executing')}</p>}
+        </>
+      )}
+      <ErrorMessage error={error} />
+      {b.certificate && (
+        <div className="toolbar" role="group" aria-label={t('disposition.certificate')}>
+          <span>{t('disposition.certificate')}:</span>
+          <button type="button" onClick={() => void downloadVia(`/disposition/batches/${b.id}/certificate`, 'application/pdf', `certificate-${b.id}.pdf`).catch(setError)}>
+            PDF
+          </button>
+          <button type="button" onClick={() => void downloadVia(`/disposition/batches/${b.id}/certificate`, 'application/json', `certificate-${b.id}.json`).catch(setError)} data-testid="certificate-json">
+            JSON
+          </button>
+          <a href="/api/v1/keys/public" target="_blank" rel="noopener">
+            {t('disposition.publicKey')}
+          </a>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CLASSIFICATIONS, getJson, query, type DocumentView, type Me, type Page } from '../api';
+import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
+import { formatDateTime } from '../i18n';
+import { Link, useRouter } from '../router';
+
+const FILTERS = ['q', 'kind', 'classification', 'department', 'tag', 'reviewOverdue'] as const;
+
+export function DocumentsPage({ me }: { me: Me }) {
+  const { t, i18n } = useTranslation();
+  const { search, navigate } = useRouter();
+  const params = Object.fromEntries(FILTERS.map((f) => [f, search.get(f) ?? ''])) as Record<(typeof FILTERS)[number], string>;
+  const page = Number(search.get('page') ?? '1') || 1;
+  const [form, setForm] = useState(params);
+  const key = search.toString();
+  const { data, error, loading } = useLoad((signal) => getJson<Page<DocumentView>>(`/documents${query({ ...params, page, pageSize: 20 })}`, signal), [key]);
+  useShownClassifications(data?.items.map((d) => d.classification) ?? []);
+
+  const go = (next: Record<string, string>, p = 1) => navigate(`/documents${query({ ...next, page: p > 1 ? p : undefined })}`);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    go(form);
+  };
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+
+  return (
+    <section>
+      <PageTitle>{t('documents.title')}</PageTitle>
+      {me.roles.includes('staff') && (
+        <p>
+          <Link to="/documents/new" className="button">
+            {t('nav.upload')}
+          </Link>
+        </p>
+      )}
+      <form className="filters" onSubmit={submit} role="search" aria-label={t('documents.filters')}>
+        <Field label={t('documents.q')}>{(id) => <input id={id} type="search" value={form.q} onChange={set('q')} />}</Field>
+        <Field label={t('document.kind')}>
+          {(id) => (
+            <select id={id} value={form.kind} onChange={set('kind')}>
+              <option value="">{t('common.any')}</option>
+              {['policy', 'procedure', 'record'].map((k) => (
+                <option key={k} value={k}>
+                  {t(`kind.${k}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('document.classification')}>
+          {(id) => (
+            <select id={id} value={form.classification} onChange={set('classification')}>
+              <option value="">{t('common.any')}</option>
+              {CLASSIFICATIONS.map((c) => (
+                <option key={c} value={c}>
+                  {t(`classification.${c}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('document.department')}>{(id) => <input id={id} value={form.department} onChange={set('department')} />}</Field>
+        <Field label={t('document.tag')}>{(id) => <input id={id} value={form.tag} onChange={set('tag')} />}</Field>
+        <Field label={t('documents.reviewOverdue')}>
+          {(id) => (
+            <select id={id} value={form.reviewOverdue} onChange={set('reviewOverdue')}>
+              <option value="">{t('common.any')}</option>
+              <option value="true">{t('common.yes')}</option>
+              <option value="false">{t('common.no')}</option>
+            </select>
+          )}
+        </Field>
+        <div className="actions">
+          <button type="submit" className="primary">
+            {t('common.search')}
+          </button>
+        </div>
+      </form>
+      <ErrorMessage error={error} />
+      {loading && !data && <p>{t('common.loading')}</p>}
+      {data && (
+        <>
+          <table data-testid="documents-table">
+            <caption>{t('documents.count', { total: data.total })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('document.title')}</th>
+                <th scope="col">{t('document.kind')}</th>
+                <th scope="col">{t('document.classification')}</th>
+                <th scope="col">{t('document.department')}</th>
+                <th scope="col">{t('document.status')}</th>
+                <th scope="col">{t('document.version')}</th>
+                <th scope="col">{t('document.updatedAt')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <Link to={`/documents/${d.id}`}>{d.title}</Link>
+                  </td>
+                  <td>{t(`kind.${d.kind}`)}</td>
+                  <td>
+                    <ClassificationTag level={d.classification} />
+                  </td>
+                  <td>{d.department}</td>
+                  <td>{t(`status.${d.status}`)}</td>
+                  <td>{d.version}</td>
+                  <td>{formatDateTime(d.updatedAt, i18n.language)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {data.items.length === 0 && <p>{t('documents.none')}</p>}
+          <Pager page={data.page} pageSize={data.pageSize} total={data.total} onPage={(p) => go(params, p)} />
+        </>
+      )}
+    </section>
+  );
+}

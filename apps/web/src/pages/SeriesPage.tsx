@@ -1,0 +1,110 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { getJson, sendJson, type Me } from '../api';
+import { ErrorMessage, Field, PageTitle, useLoad } from '../components';
+
+export interface SeriesView {
+  id: string;
+  code: string;
+  name: string;
+  years: number;
+  months: number;
+  days: number;
+  trigger: string;
+  disposition: 'destroy' | 'review';
+  citation: string;
+  retention: string;
+}
+
+export function SeriesPage({ me }: { me: Me }) {
+  const { t } = useTranslation();
+  const series = useLoad((signal) => getJson<{ items: SeriesView[] }>('/retention/series', signal), []);
+  const officer = me.roles.includes('records_officer');
+  return (
+    <section>
+      <PageTitle>{t('series.title')}</PageTitle>
+      <ErrorMessage error={series.error} />
+      {series.data && (
+        <table data-testid="series-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('series.code')}</th>
+              <th scope="col">{t('series.name')}</th>
+              <th scope="col">{t('series.retention')}</th>
+              <th scope="col">{t('series.trigger')}</th>
+              <th scope="col">{t('series.disposition')}</th>
+              <th scope="col">{t('series.citation')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {series.data.items.map((s) => (
+              <tr key={s.id}>
+                <td>{s.code}</td>
+                <td>{s.name}</td>
+                <td>{t('series.period', { years: s.years, months: s.months, days: s.days })}</td>
+                <td>{s.trigger === 'created' ? t('series.triggerCreated') : s.trigger}</td>
+                <td>{t(`series.${s.disposition}`)}</td>
+                <td>{s.citation}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {series.data?.items.length === 0 && <p>{t('series.none')}</p>}
+      {officer && <CreateSeriesForm onDone={series.reload} />}
+    </section>
+  );
+}
+
+function CreateSeriesForm({ onDone }: { onDone: () => void }) {
+  const { t } = useTranslation();
+  const [f, setF] = useState({ code: '', name: '', years: '0', months: '0', days: '0', trigger: 'created', disposition: 'destroy', citation: '' });
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState<string>();
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const created = await sendJson<SeriesView>('POST', '/retention/series', {
+        ...f,
+        years: Number(f.years),
+        months: Number(f.months),
+        days: Number(f.days),
+      });
+      setSaved(created.code);
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack card" aria-labelledby="series-new">
+      <h2 id="series-new">{t('series.new')}</h2>
+      <div className="grid">
+        <Field label={t('series.code')}>{(id) => <input id={id} value={f.code} onChange={set('code')} required />}</Field>
+        <Field label={t('series.name')}>{(id) => <input id={id} value={f.name} onChange={set('name')} required />}</Field>
+        <Field label={t('series.years')}>{(id) => <input id={id} type="number" min={0} value={f.years} onChange={set('years')} />}</Field>
+        <Field label={t('series.months')}>{(id) => <input id={id} type="number" min={0} value={f.months} onChange={set('months')} />}</Field>
+        <Field label={t('series.days')}>{(id) => <input id={id} type="number" min={0} value={f.days} onChange={set('days')} />}</Field>
+        <Field label={t('series.trigger')} hint={t('series.triggerHint')}>
+          {(id) => <input id={id} value={f.trigger} onChange={set('trigger')} required />}
+        </Field>
+        <Field label={t('series.disposition')}>
+          {(id) => (
+            <select id={id} value={f.disposition} onChange={set('disposition')}>
+              <option value="destroy">{t('series.destroy')}</option>
+              <option value="review">{t('series.review')}</option>
+            </select>
+          )}
+        </Field>
+        <Field label={t('series.citation')}>{(id) => <input id={id} value={f.citation} onChange={set('citation')} required />}</Field>
+      </div>
+      <ErrorMessage error={error} />
+      {saved && <p role="status">{t('series.created', { code: saved })}</p>}
+      <button type="submit" className="primary">
+        {t('series.create')}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,165 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CLASSIFICATIONS, getJson, sendJson, type Me } from '../api';
+import { ErrorMessage, Field, PageTitle, useLoad } from '../components';
+import { formatDateTime } from '../i18n';
+
+interface UserView {
+  id: string;
+  username: string;
+  displayName: string;
+  roles: string[];
+  clearance: string;
+  departments: string[];
+  designations: string[];
+  active: boolean;
+  mustChangePassword: boolean;
+  locked: boolean;
+  lastLoginAt: string | null;
+}
+const ROLES = ['staff', 'records_officer', 'auditor', 'admin'];
+
+export function UsersPage({ me }: { me: Me }) {
+  const { t, i18n } = useTranslation();
+  const users = useLoad((signal) => getJson<{ items: UserView[] } | UserView[]>('/users', signal), []);
+  const [error, setError] = useState<unknown>();
+  const list = Array.isArray(users.data) ? users.data : (users.data?.items ?? []);
+  const deactivate = async (u: UserView) => {
+    setError(undefined);
+    try {
+      await sendJson('POST', `/users/${u.id}/deactivate`);
+      users.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <section>
+      <PageTitle>{t('users.title')}</PageTitle>
+      <ErrorMessage error={users.error ?? error} />
+      <table data-testid="users-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('users.username')}</th>
+            <th scope="col">{t('users.displayName')}</th>
+            <th scope="col">{t('users.roles')}</th>
+            <th scope="col">{t('users.clearance')}</th>
+            <th scope="col">{t('users.departments')}</th>
+            <th scope="col">{t('users.state')}</th>
+            <th scope="col">{t('users.lastLogin')}</th>
+            <th scope="col">{t('common.actions')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((u) => (
+            <tr key={u.id}>
+              <td>{u.username}</td>
+              <td>{u.displayName}</td>
+              <td>{u.roles.map((r) => t(`role.${r}`)).join(', ')}</td>
+              <td>{t(`classification.${u.clearance}`)}</td>
+              <td>{u.departments.join(', ')}</td>
+              <td>
+                {u.active ? t('users.active') : t('users.inactive')}
+                {u.mustChangePassword && ` · ${t('users.mustChange')}`}
+                {u.locked && ` · ${t('users.locked')}`}
+              </td>
+              <td>{formatDateTime(u.lastLoginAt, i18n.language)}</td>
+              <td>
+                {u.active && u.id !== me.id && (
+                  <button type="button" onClick={() => void deactivate(u)} aria-label={t('users.deactivateNamed', { name: u.username })}>
+                    {t('users.deactivate')}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <CreateUserForm onDone={users.reload} />
+    </section>
+  );
+}
+
+function temporaryPassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `Tmp-${btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, '')}`;
+}
+
+function CreateUserForm({ onDone }: { onDone: () => void }) {
+  const { t } = useTranslation();
+  const [f, setF] = useState({ username: '', displayName: '', password: temporaryPassword(), clearance: 'INTERNAL', departments: '' });
+  const [roles, setRoles] = useState<string[]>(['staff']);
+  const [handler, setHandler] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [created, setCreated] = useState<{ username: string; password: string }>();
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    setCreated(undefined);
+    try {
+      await sendJson('POST', '/users', {
+        username: f.username,
+        displayName: f.displayName,
+        password: f.password,
+        roles,
+        clearance: f.clearance,
+        departments: f.departments.split(/[\s,]+/).filter(Boolean),
+        designations: handler ? ['mynumber_handler'] : [],
+      });
+      setCreated({ username: f.username, password: f.password });
+      setF({ username: '', displayName: '', password: temporaryPassword(), clearance: 'INTERNAL', departments: '' });
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack card" aria-labelledby="user-new">
+      <h2 id="user-new">{t('users.new')}</h2>
+      <div className="grid">
+        <Field label={t('users.username')}>{(id) => <input id={id} value={f.username} onChange={set('username')} required autoComplete="off" />}</Field>
+        <Field label={t('users.displayName')}>{(id) => <input id={id} value={f.displayName} onChange={set('displayName')} required />}</Field>
+        <Field label={t('users.temporaryPassword')} hint={t('users.temporaryHint')}>
+          {(id) => <input id={id} value={f.password} onChange={set('password')} required autoComplete="off" />}
+        </Field>
+        <Field label={t('users.clearance')}>
+          {(id) => (
+            <select id={id} value={f.clearance} onChange={set('clearance')}>
+              {CLASSIFICATIONS.map((c) => (
+                <option key={c} value={c}>
+                  {t(`classification.${c}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('users.departments')} hint={t('users.departmentsHint')}>
+          {(id) => <input id={id} value={f.departments} onChange={set('departments')} required />}
+        </Field>
+      </div>
+      <fieldset>
+        <legend>{t('users.roles')}</legend>
+        {ROLES.map((r) => (
+          <label key={r} className="check">
+            <input type="checkbox" checked={roles.includes(r)} onChange={() => setRoles((rs) => (rs.includes(r) ? rs.filter((x) => x !== r) : [...rs, r]))} />
+            {t(`role.${r}`)}
+          </label>
+        ))}
+        <label className="check">
+          <input type="checkbox" checked={handler} onChange={() => setHandler((h) => !h)} />
+          {t('users.handler')}
+        </label>
+      </fieldset>
+      <ErrorMessage error={error} />
+      {created && (
+        <p role="status" data-testid="user-created">
+          {t('users.created', { username: created.username })} <code>{created.password}</code>
+        </p>
+      )}
+      <button type="submit" className="primary">
+        {t('users.create')}
+      </button>
+    </form>
+  );
+}
