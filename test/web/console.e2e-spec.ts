@@ -1,0 +1,361 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { PDFDocument } from 'pdf-lib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import request from 'supertest';
+import { startTestApp, TestApp } from '../support/app';
+import { ADMIN, createUser, loginAdmin, TestUser } from '../support/auth';
+import { sql } from '../support/documents';
+import { AxeFinding, buildConsole, launchBrowser, newContext, screenshotDir, seriousViolations, signIn, switchLanguage } from './browser';
+
+// One browser, one server, the stories in order: each role as a person would use the console.
+jest.setTimeout(120_000);
+
+const run = randomBytes(3).toString('hex');
+
+async function pdf(text: string): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  doc.addPage([300, 200]).drawText(text, { x: 20, y: 100, size: 14 });
+  return Buffer.from(await doc.save());
+}
+
+describe('Web console in a real browser (e2e)', () => {
+  let t: TestApp;
+  let baseUrl: string;
+  let browser: Browser;
+  let shots: string;
+  const findings: AxeFinding[] = [];
+  const contexts: BrowserContext[] = [];
+  let adminToken: string;
+  let clerk: TestUser;
+  let handler: TestUser;
+  let officerA: TestUser;
+  let officerB: TestUser;
+  let auditor: TestUser;
+  let budgetId: string;
+  let minutesId: string;
+  const specificTitle = `MyNumber-ledger-${run}`;
+  let specificId: string;
+
+  const bearer = (u: { token: string }) => ({ Authorization: `Bearer ${u.token}` });
+  const open = async (language: 'en' | 'ja' = 'en'): Promise<Page> => {
+    const ctx = await newContext(browser, language);
+    contexts.push(ctx);
+    return ctx.newPage();
+  };
+  const axe = async (page: Page, label: string) => findings.push(...(await seriousViolations(page, label)));
+  const shoot = async (page: Page, name: string) => {
+    for (const language of ['en', 'ja'] as const) {
+      await switchLanguage(page, language);
+      await page.screenshot({ path: path.join(shots, `${name}-${language}.png`), fullPage: false });
+    }
+    await switchLanguage(page, 'en');
+  };
+  const visit = async (page: Page, p: string, heading: string) => {
+    await page.goto(`${baseUrl}${p}`);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  beforeAll(async () => {
+    const [webDir, b, dir] = await Promise.all([buildConsole(), launchBrowser(), screenshotDir()]);
+    browser = b;
+    shots = dir;
+    t = await startTestApp({ env: { WEB_DIR: webDir } });
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    adminToken = await loginAdmin(t.http);
+    [clerk, handler, officerA, officerB, auditor] = await Promise.all([
+      createUser(t.http, adminToken, { username: `clerk-${run}`, displayName: '佐藤 花子', roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['general'] }),
+      createUser(t.http, adminToken, { username: `handler-${run}`, roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['general'], designations: ['mynumber_handler'] }),
+      createUser(t.http, adminToken, { username: `officer-a-${run}`, displayName: '記録 一郎', roles: ['records_officer'], clearance: 'SECRET', departments: ['general'] }),
+      createUser(t.http, adminToken, { username: `officer-b-${run}`, displayName: '記録 二郎', roles: ['records_officer'], clearance: 'SECRET', departments: ['general'] }),
+      createUser(t.http, adminToken, { username: `auditor-${run}`, displayName: '監査 三子', roles: ['auditor'], clearance: 'SECRET', departments: ['audit'] }),
+    ]);
+    const specific = await request(t.http).post('/api/v1/documents').set(bearer(handler))
+      .field('title', specificTitle).field('kind', 'record').field('classification', 'INTERNAL').field('department', 'general').field('personalData', 'specific')
+      .attach('file', Buffer.from('個人番号 1234'), 'ledger.txt')
+      .expect(201);
+    specificId = specific.body.id;
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('staff: upload two files with progress → find them → new version (and an If-Match conflict explained) → labelled download', async () => {
+    const page = await open();
+    await signIn(page, baseUrl, clerk.username, clerk.password);
+    await page.getByRole('heading', { level: 1, name: 'Documents' }).waitFor();
+    await axe(page, 'documents (empty)');
+
+    await visit(page, '/documents/new', 'Upload documents');
+    const dir = os.tmpdir();
+    const budget = path.join(dir, `Budget-${run}.txt`);
+    const minutes = path.join(dir, `Minutes-${run}.pdf`);
+    await writeFile(budget, `budget ${run}\n`.repeat(2000));
+    await writeFile(minutes, await pdf(`Minutes ${run}`));
+    await page.getByTestId('upload-files').setInputFiles([budget, minutes]);
+    await page.getByLabel('Classification').selectOption('CONFIDENTIAL');
+    await page.getByLabel('Tags').fill(`web, ${run}`);
+    await axe(page, 'upload');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.upload-done').length === 2);
+    expect(await page.locator('progress').evaluateAll((ps) => ps.map((p) => (p as HTMLProgressElement).value))).toEqual([1, 1]);
+    expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
+
+    // Find: filter by title and classification, the way a person searches.
+    await visit(page, '/documents', 'Documents');
+    await page.getByLabel('Title contains').fill(run);
+    await page.getByRole('search').getByLabel('Classification').selectOption('CONFIDENTIAL');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=/);
+    await page.getByRole('link', { name: `Minutes-${run}` }).waitFor();
+    expect(await page.getByTestId('documents-table').locator('tbody tr').count()).toBe(2);
+    expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
+    await shoot(page, 'staff-documents');
+    await axe(page, 'documents');
+
+    await page.getByRole('link', { name: `Minutes-${run}` }).click();
+    await page.getByRole('heading', { level: 1, name: `Minutes-${run}` }).waitFor();
+    minutesId = page.url().split('/').pop()!;
+    budgetId = ((await sql<{ id: string }>(t.databaseUrl, `SELECT id FROM documents WHERE title = $1`, [`Budget-${run}`]))[0]).id;
+    expect(await page.getByTestId('current-version').textContent()).toBe('1');
+    await axe(page, 'document');
+
+    // New version.
+    const v2 = path.join(dir, `Minutes-${run}-v2.pdf`);
+    await writeFile(v2, await pdf(`Minutes ${run} revised`));
+    await page.getByTestId('version-file').setInputFiles(v2);
+    await page.getByLabel('Comment', { exact: true }).fill('revised after the meeting');
+    await page.getByRole('button', { name: 'Upload new version' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=current-version]')?.textContent === '2');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=versions-table] tbody tr').length === 2);
+
+    // Someone else saves version 3 meanwhile: this page still shows 2, so its upload is refused and explained.
+    await request(t.http).post(`/api/v1/documents/${minutesId}/versions`).set(bearer(clerk)).set('If-Match', '"v2"')
+      .attach('file', await pdf('colleague edit'), 'colleague.pdf').expect(201);
+    await page.getByTestId('version-file').setInputFiles(v2);
+    await page.getByRole('button', { name: 'Upload new version' }).click();
+    const conflict = page.getByTestId('version-conflict');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain('Nothing was overwritten');
+    expect(await conflict.textContent()).not.toContain('412');
+    await page.getByRole('button', { name: 'Reload the document' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=current-version]')?.textContent === '3');
+
+    // Labelled download: the PDF the browser saves is stamped, not the bytes uploaded.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-current').click()]);
+    const saved = path.join(dir, `download-${run}.pdf`);
+    await download.saveAs(saved);
+    const bytes = await readFile(saved);
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(bytes.equals(await pdf('colleague edit'))).toBe(false);
+    if (existsSync('/usr/bin/pdftotext')) {
+      const { stdout } = await promisify(execFile)('pdftotext', [saved, '-']);
+      expect(stdout).toContain('CONFIDENTIAL');
+    }
+
+    // The session cookie is invisible to page scripts; only the CSRF token is readable.
+    const visible = await page.evaluate(() => document.cookie);
+    expect(visible).toContain('kura_csrf=');
+    expect(visible).not.toContain('kura_session');
+    const jar = await page.context().cookies();
+    expect(jar.find((c) => c.name === 'kura_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false });
+  });
+
+  it('records officer: series → hold → release → propose with dry run → a second officer approves → certificate', async () => {
+    const page = await open();
+    await signIn(page, baseUrl, officerA.username, officerA.password);
+    await page.getByRole('heading', { level: 1, name: 'Disposition' }).waitFor();
+
+    await visit(page, '/series', 'File plan (record series)');
+    const code = `WEB-${run}`;
+    await page.getByLabel('Code').fill(code);
+    await page.getByLabel('Name', { exact: true }).fill('Console test records');
+    await page.getByLabel('Citation').fill('Internal rule 7');
+    await page.getByRole('button', { name: 'Create series' }).click();
+    await page.getByRole('status').filter({ hasText: `Series ${code} created.` }).waitFor();
+    await page.getByTestId('series-table').getByText(code).waitFor();
+    await axe(page, 'series');
+
+    await visit(page, `/documents/${budgetId}`, `Budget-${run}`);
+    await page.getByLabel('Record series').selectOption({ label: `${code} — Console test records` });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+
+    await visit(page, '/holds', 'Legal holds');
+    await page.getByLabel('Name', { exact: true }).fill(`Audit ${run}`);
+    await page.getByLabel('Reason').fill('external audit request');
+    await page.getByLabel('Document ids').fill(budgetId);
+    await page.getByRole('button', { name: 'Place hold' }).click();
+    await page.getByRole('button', { name: `Release hold Audit ${run}` }).waitFor();
+    expect((await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [budgetId]))[0].status).toBe('on_hold');
+    await axe(page, 'holds');
+    await page.getByRole('button', { name: `Release hold Audit ${run}` }).click();
+    await page.getByTestId('holds-table').getByText(/^Released/).waitFor();
+
+    await visit(page, '/disposition', 'Disposition');
+    await page.getByLabel(`Select Budget-${run}`).check();
+    await page.getByRole('button', { name: 'Propose batch (1 selected)' }).click();
+    const proposal = page.getByTestId('proposal');
+    await proposal.waitFor();
+    expect(await proposal.textContent()).toMatch(/1 documents, 1 versions/);
+    expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
+    const batchId = (await page.getByTestId('proposal-id').textContent())!;
+    // Four eyes, visible: the proposer is told another officer must approve.
+    await page.getByLabel('Batch id').fill(batchId);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByText('You proposed this batch; another records officer must approve it').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve and execute' }).count()).toBe(0);
+    await shoot(page, 'officer-disposition');
+    await axe(page, 'disposition');
+
+    const second = await open();
+    await signIn(second, baseUrl, officerB.username, officerB.password);
+    await second.getByRole('heading', { level: 1, name: 'Disposition' }).waitFor();
+    await second.getByLabel('Batch id').fill(batchId);
+    await second.getByRole('button', { name: 'Open', exact: true }).click();
+    await second.getByRole('button', { name: 'Approve and execute' }).click();
+    await second.waitForFunction(() => document.querySelector('[data-testid=batch-state]')?.textContent === 'Completed');
+    expect(await second.getByTestId('batch').textContent()).toContain(officerA.username);
+    const [download] = await Promise.all([second.waitForEvent('download'), second.getByTestId('certificate-json').click()]);
+    const certificate = JSON.parse(await readFile((await download.path())!, 'utf8')) as { certificate: Record<string, unknown>; signature: { algorithm: string } };
+    expect(certificate.signature.algorithm).toBe('Ed25519');
+    expect(JSON.stringify(certificate.certificate)).toContain(budgetId);
+    expect((await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [budgetId]))[0].status).toBe('destroyed');
+  });
+
+  it('auditor: filter the trail → export CSV, JSONL and PDF → verify the chain with its last signed checkpoint', async () => {
+    const page = await open();
+    await signIn(page, baseUrl, auditor.username, auditor.password);
+    await page.getByRole('heading', { level: 1, name: 'Audit trail' }).waitFor();
+    await page.getByLabel('Action').fill('document.create');
+    await page.getByLabel('Outcome').selectOption('allowed');
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/audit/events') && r.url().includes('action=document.create')),
+      page.getByRole('button', { name: 'Search' }).click(),
+    ]);
+    await page.getByTestId('audit-table').locator('tbody tr').first().waitFor();
+    const actions = await page.getByTestId('audit-table').locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(actions.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(actions)).toEqual(new Set(['document.create']));
+
+    for (const format of ['csv', 'jsonl', 'pdf'] as const) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-${format}`).click()]);
+      const body = await readFile((await download.path())!);
+      if (format === 'pdf') expect(body.subarray(0, 5).toString()).toBe('%PDF-');
+      else {
+        expect(body.toString('utf8')).toContain('document.create');
+        expect(body.toString('utf8')).not.toContain('auth.login');
+      }
+    }
+
+    await page.getByRole('button', { name: 'Sign a checkpoint now' }).click();
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    const result = page.getByTestId('verify-result');
+    await result.waitFor();
+    expect(await result.textContent()).toMatch(/The chain is intact: \d+ events checked\./);
+    expect(await page.getByTestId('last-checkpoint').textContent()).toMatch(/Last signed checkpoint: event \d+/);
+    await shoot(page, 'auditor-audit');
+    await axe(page, 'audit');
+  });
+
+  it('admin: creates a user, who signs in with the temporary password and must change it first', async () => {
+    const page = await open();
+    await signIn(page, baseUrl, ADMIN.username, ADMIN.password);
+    await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    await page.getByLabel('Username').fill(`newbie-${run}`);
+    await page.getByLabel('Display name').fill('新人 太郎');
+    await page.getByLabel('Departments').fill('general');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const created = page.getByTestId('user-created');
+    await created.waitFor();
+    const temporary = (await created.locator('code').textContent())!;
+    await page.getByTestId('users-table').getByText(`newbie-${run}`).waitFor();
+    await shoot(page, 'admin-users');
+    await axe(page, 'users');
+
+    const newbie = await open('ja');
+    await signIn(newbie, baseUrl, `newbie-${run}`, temporary);
+    // Japanese by default for a Japanese browser; the forced change comes before anything else.
+    await newbie.getByRole('heading', { level: 1, name: 'パスワードの変更' }).waitFor();
+    expect(await newbie.getByRole('navigation', { name: 'メイン' }).count()).toBe(0);
+    await axe(newbie, 'password change');
+    await newbie.getByLabel('現在の（仮）パスワード').fill(temporary);
+    await newbie.getByLabel('新しいパスワード', { exact: true }).fill(`Newbie-Own-Pass-${run}-x`);
+    await newbie.getByLabel('新しいパスワード（確認）').fill(`Newbie-Own-Pass-${run}-x`);
+    await newbie.getByRole('button', { name: 'パスワードを変更' }).click();
+    await newbie.getByRole('heading', { level: 1, name: '文書一覧' }).waitFor();
+    expect((await sql<{ must_change_password: boolean }>(t.databaseUrl, `SELECT must_change_password FROM users WHERE username = $1`, [`newbie-${run}`]))[0].must_change_password).toBe(false);
+  });
+
+  it('never shows a `specific` document to anyone but its handlers, anywhere in the console', async () => {
+    const mine = await open();
+    await signIn(mine, baseUrl, handler.username, handler.password);
+    await visit(mine, `/documents?q=${encodeURIComponent(specificTitle)}`, 'Documents');
+    await mine.getByRole('link', { name: specificTitle }).waitFor();
+
+    const pages: Array<[TestUser, string[]]> = [
+      [clerk, ['/documents', `/documents?q=${encodeURIComponent(specificTitle)}`, `/documents/${specificId}`]],
+      [officerA, ['/documents', '/holds', '/disposition', `/documents/${specificId}`]],
+      [auditor, ['/documents', `/documents/${specificId}`]],
+    ];
+    for (const [user, paths] of pages) {
+      const page = await open();
+      await signIn(page, baseUrl, user.username, user.password);
+      for (const p of paths) {
+        await page.goto(`${baseUrl}${p}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await page.waitForLoadState('networkidle');
+        // What the page shows (the search box may hold the words typed into it).
+        expect(await page.locator('body').innerText()).not.toContain(specificTitle);
+        if (p === `/documents/${specificId}`) await page.getByRole('alert').waitFor();
+      }
+    }
+  });
+
+  it('refuses a forged cross-site POST made from another site with the victim logged in', async () => {
+    const victim = await open();
+    await signIn(victim, baseUrl, ADMIN.username, ADMIN.password);
+    const target = `${baseUrl}/api/v1/users`;
+    const payload = JSON.stringify({ username: `forged-${run}`, password: 'Forged-Password-123', displayName: 'x', roles: ['admin'], clearance: 'SECRET', departments: ['x'], designations: [] });
+    // A different site (localhost vs 127.0.0.1): a form post and a no-cors fetch, both with the victim's cookies if the browser would send them.
+    const evil: Server = createServer((_req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<!doctype html><body>
+        <form id="f" method="POST" action="${target}" enctype="text/plain"><input name='${payload.slice(0, -1)},"x":"' value='"}'></form>
+        <script>fetch(${JSON.stringify(target)}, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: ${JSON.stringify(payload)} })
+          .finally(() => document.getElementById('f').submit());</script></body>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    try {
+      const evilUrl = `http://localhost:${(evil.address() as AddressInfo).port}/`;
+      const [response] = await Promise.all([victim.waitForResponse((r) => r.url() === target && r.request().method() === 'POST' && r.request().resourceType() === 'document'), victim.goto(evilUrl)]);
+      expect([401, 403]).toContain(response.status());
+    } finally {
+      evil.close();
+    }
+    expect(await sql(t.databaseUrl, `SELECT id FROM users WHERE username = $1`, [`forged-${run}`])).toEqual([]);
+    // Both attempts reached the server and were refused there.
+    const refused = await sql<{ details: { route: string } }>(t.databaseUrl, `SELECT details FROM audit_events WHERE outcome = 'denied' AND details->>'route' = 'POST /api/v1/users'`);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has no serious or critical accessibility violation on any page visited', async () => {
+    const page = await open('ja');
+    await page.goto(`${baseUrl}/login`);
+    await page.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
+    await axe(page, 'login');
+    expect(findings).toEqual([]);
+    expect(findings.length).toBe(0);
+  });
+});
