@@ -16,5 +16,7 @@ export default defineConfig({
     reportCompressedSize: false,
     sourcemap: false,
     target: 'es2022',
+    // Plugin timing hints are noise on a busy shared build machine.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });

@@ -7,7 +7,13 @@ import { promisify } from 'node:util';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-const ROOT = path.resolve(__dirname, '../..');
+/** The repository root, from test/web (jest) or dist/test/web (the compiled benchmark). */
+function repositoryRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = repositoryRoot();
 
 /** Debian's chromium (Playwright's own browser download cannot run here); CHROMIUM_PATH overrides. */
 export function chromiumPath(): string {
@@ -73,5 +79,5 @@ export async function screenshotDir(): Promise<string> {
 
 export async function switchLanguage(page: Page, language: 'en' | 'ja'): Promise<void> {
   await page.locator('#language-select').selectOption(language);
-  await page.waitForFunction((l) => document.documentElement.lang === l, language);
+  await page.locator(`html[lang=${language}]`).waitFor({ state: 'attached' });
 }

@@ -108,8 +108,9 @@ describe('Web console in a real browser (e2e)', () => {
     await page.getByLabel('Tags').fill(`web, ${run}`);
     await axe(page, 'upload');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await page.waitForFunction(() => document.querySelectorAll('.upload-done').length === 2);
-    expect(await page.locator('progress').evaluateAll((ps) => ps.map((p) => (p as HTMLProgressElement).value))).toEqual([1, 1]);
+    await page.locator('.upload-done').nth(1).waitFor();
+    expect(await page.locator('.upload-done').count()).toBe(2);
+    expect(await page.locator('progress').evaluateAll((ps) => ps.map((p) => p.getAttribute('value')))).toEqual(['1', '1']);
     expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
 
     // Find: filter by title and classification, the way a person searches.
@@ -137,8 +138,8 @@ describe('Web console in a real browser (e2e)', () => {
     await page.getByTestId('version-file').setInputFiles(v2);
     await page.getByLabel('Comment', { exact: true }).fill('revised after the meeting');
     await page.getByRole('button', { name: 'Upload new version' }).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=current-version]')?.textContent === '2');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=versions-table] tbody tr').length === 2);
+    await page.getByTestId('current-version').filter({ hasText: /^2$/ }).waitFor();
+    await page.getByTestId('versions-table').locator('tbody tr').nth(1).waitFor();
 
     // Someone else saves version 3 meanwhile: this page still shows 2, so its upload is refused and explained.
     await request(t.http).post(`/api/v1/documents/${minutesId}/versions`).set(bearer(clerk)).set('If-Match', '"v2"')
@@ -150,7 +151,7 @@ describe('Web console in a real browser (e2e)', () => {
     expect(await conflict.textContent()).toContain('Nothing was overwritten');
     expect(await conflict.textContent()).not.toContain('412');
     await page.getByRole('button', { name: 'Reload the document' }).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=current-version]')?.textContent === '3');
+    await page.getByTestId('current-version').filter({ hasText: /^3$/ }).waitFor();
 
     // Labelled download: the PDF the browser saves is stamped, not the bytes uploaded.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-current').click()]);
@@ -165,7 +166,7 @@ describe('Web console in a real browser (e2e)', () => {
     }
 
     // The session cookie is invisible to page scripts; only the CSRF token is readable.
-    const visible = await page.evaluate(() => document.cookie);
+    const visible = (await page.evaluate('document.cookie')) as string;
     expect(visible).toContain('kura_csrf=');
     expect(visible).not.toContain('kura_session');
     const jar = await page.context().cookies();
@@ -225,7 +226,7 @@ describe('Web console in a real browser (e2e)', () => {
     await second.getByLabel('Batch id').fill(batchId);
     await second.getByRole('button', { name: 'Open', exact: true }).click();
     await second.getByRole('button', { name: 'Approve and execute' }).click();
-    await second.waitForFunction(() => document.querySelector('[data-testid=batch-state]')?.textContent === 'Completed');
+    await second.getByTestId('batch-state').filter({ hasText: /^Completed$/ }).waitFor();
     expect(await second.getByTestId('batch').textContent()).toContain(officerA.username);
     const [download] = await Promise.all([second.waitForEvent('download'), second.getByTestId('certificate-json').click()]);
     const certificate = JSON.parse(await readFile((await download.path())!, 'utf8')) as { certificate: Record<string, unknown>; signature: { algorithm: string } };

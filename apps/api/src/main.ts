@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     await api.listen(config.port, config.host);
     const url = `http://${config.host}:${(api.getHttpServer().address() as { port: number }).port}`;
     logger.log({ msg: 'Kura is listening', url, docs: `${url}/api/docs`, worker: Boolean(worker) }, 'Main');
-    if (process.stdout.isTTY || !config.isProduction) process.stderr.write(`\nKura is running at ${url}/api/v1 (OpenAPI: ${url}/api/docs)\n\n`);
+    if (process.stdout.isTTY || !config.isProduction) process.stderr.write(`\nKura is running at ${url}/ (console; API ${url}/api/v1, OpenAPI ${url}/api/docs)\n\n`);
     onShutdownSignal(logger, config.shutdownTimeoutMs, async () => {
       await api.close();
       await worker?.close();
