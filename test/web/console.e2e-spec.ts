@@ -268,6 +268,14 @@ describe('Web console in a real browser (e2e)', () => {
     expect(await page.getByTestId('last-checkpoint').textContent()).toMatch(/Last signed checkpoint: event \d+/);
     await shoot(page, 'auditor-audit');
     await axe(page, 'audit');
+
+    // Access review: the auditor signs off the privileges as they stand.
+    await visit(page, '/access-review', 'Access review');
+    await page.getByTestId('last-signoff').filter({ hasText: 'Not signed off yet.' }).waitFor();
+    await page.getByLabel('Findings or remarks').fill('No excess privileges found.');
+    await page.getByRole('button', { name: 'Sign off', exact: true }).click();
+    await page.getByTestId('last-signoff').filter({ hasText: `Last signed off by ${auditor.username}` }).waitFor();
+    await axe(page, 'access review');
   });
 
   it('admin: creates a user, who signs in with the temporary password and must change it first', async () => {

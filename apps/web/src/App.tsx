@@ -4,6 +4,7 @@ import { ApiError, getJson, sendJson, setUnauthenticatedHandler, type Me } from 
 import { BannerProvider, ClassificationBanner } from './components';
 import { changeLanguage, type Language } from './i18n';
 import { Link, match, Router, useRouter } from './router';
+import { AccessReviewPage } from './pages/AccessReviewPage';
 import { AuditPage } from './pages/AuditPage';
 import { ChangePasswordPage } from './pages/ChangePasswordPage';
 import { DispositionPage } from './pages/DispositionPage';
@@ -29,6 +30,7 @@ const NAV: NavItem[] = [
   { to: '/disposition', key: 'nav.disposition', roles: ['records_officer'] },
   { to: '/audit', key: 'nav.audit', roles: ['auditor'] },
   { to: '/users', key: 'nav.users', roles: ['admin'] },
+  { to: '/access-review', key: 'nav.review', roles: ['auditor', 'admin'] },
 ];
 
 /** Where each role starts after login. */
@@ -157,6 +159,7 @@ function Page({ me }: { me: Me }) {
   if (path === '/disposition') return <DispositionPage me={me} />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/users') return <UsersPage me={me} />;
+  if (path === '/access-review') return <AccessReviewPage me={me} />;
   if (path === '/password') return <ChangePasswordPage onChanged={async () => undefined} />;
   return (
     <section>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CLASSIFICATIONS, getJson, query, type DocumentView, type Me, type Page } from '../api';
+import { API, CLASSIFICATIONS, getJson, query, type DocumentView, type Me, type Page } from '../api';
 import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
 import { formatDateTime } from '../i18n';
 import { Link, useRouter } from '../router';
@@ -33,6 +33,17 @@ export function DocumentsPage({ me }: { me: Me }) {
             {t('nav.upload')}
           </Link>
         </p>
+      )}
+      {(me.roles.includes('records_officer') || me.roles.includes('auditor')) && (
+        <div className="toolbar" role="group" aria-label={t('inventory.export')}>
+          <span>{t('inventory.export')}:</span>
+          <a className="button" href={`${API}/reports/inventory?format=csv`} download>
+            CSV
+          </a>
+          <a className="button" href={`${API}/reports/inventory?format=json`} download>
+            JSON
+          </a>
+        </div>
       )}
       <form className="filters" onSubmit={submit} role="search" aria-label={t('documents.filters')}>
         <Field label={t('documents.q')}>{(id) => <input id={id} type="search" value={form.q} onChange={set('q')} />}</Field>

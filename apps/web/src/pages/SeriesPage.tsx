@@ -52,6 +52,7 @@ export function SeriesPage({ me }: { me: Me }) {
       )}
       {series.data?.items.length === 0 && <p>{t('series.none')}</p>}
       {officer && <CreateSeriesForm onDone={series.reload} />}
+      {officer && <RecordEventForm />}
     </section>
   );
 }
@@ -105,6 +106,44 @@ function CreateSeriesForm({ onDone }: { onDone: () => void }) {
       <button type="submit" className="primary">
         {t('series.create')}
       </button>
+    </form>
+  );
+}
+
+function RecordEventForm() {
+  const { t } = useTranslation();
+  const [event, setEvent] = useState('');
+  const [occurredAt, setOccurredAt] = useState('');
+  const [ids, setIds] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [recorded, setRecorded] = useState<number>();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    setRecorded(undefined);
+    try {
+      const documentIds = ids.split(/[\s,]+/).filter(Boolean);
+      const res = await sendJson<{ items: unknown[] }>('POST', '/retention/events', { event, occurredAt: new Date(`${occurredAt}T00:00:00`).toISOString(), documentIds });
+      setRecorded(res.items.length);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack card" aria-labelledby="event-new">
+      <h2 id="event-new">{t('events.title')}</h2>
+      <div className="grid">
+        <Field label={t('events.event')} hint={t('events.eventHint')}>
+          {(id) => <input id={id} value={event} onChange={(e) => setEvent(e.target.value)} required />}
+        </Field>
+        <Field label={t('events.occurredAt')}>{(id) => <input id={id} type="date" value={occurredAt} onChange={(e) => setOccurredAt(e.target.value)} required />}</Field>
+      </div>
+      <Field label={t('events.documentIds')} hint={t('holds.documentIdsHint')}>
+        {(id) => <textarea id={id} value={ids} onChange={(e) => setIds(e.target.value)} required />}
+      </Field>
+      <ErrorMessage error={error} />
+      {recorded !== undefined && <p role="status">{t('events.recorded', { count: recorded })}</p>}
+      <button type="submit">{t('events.submit')}</button>
     </form>
   );
 }
