@@ -52,6 +52,7 @@ describe('Web console in a real browser (e2e)', () => {
   };
   const axe = async (page: Page, label: string) => findings.push(...(await seriousViolations(page, label)));
   const shoot = async (page: Page, name: string) => {
+    await page.evaluate('window.scrollTo(0, 0)');
     for (const language of ['en', 'ja'] as const) {
       await switchLanguage(page, language);
       await page.screenshot({ path: path.join(shots, `${name}-${language}.png`), fullPage: false });
@@ -305,6 +306,15 @@ describe('Web console in a real browser (e2e)', () => {
     await newbie.getByRole('button', { name: 'パスワードを変更' }).click();
     await newbie.getByRole('heading', { level: 1, name: '文書一覧' }).waitFor();
     expect((await sql<{ must_change_password: boolean }>(t.databaseUrl, `SELECT must_change_password FROM users WHERE username = $1`, [`newbie-${run}`]))[0].must_change_password).toBe(false);
+
+    // A privilege change ends the user's browser session on their next request.
+    await page.getByRole('button', { name: `Edit newbie-${run}` }).click();
+    await page.getByRole('heading', { name: `Edit newbie-${run}` }).waitFor();
+    await page.locator('form[aria-labelledby=user-edit]').getByLabel('Clearance').selectOption('CONFIDENTIAL');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('users-table').getByText('秘 CONFIDENTIAL').nth(2).waitFor();
+    await newbie.reload();
+    await newbie.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
   });
 
   it('never shows a `specific` document to anyone but its handlers, anywhere in the console', async () => {

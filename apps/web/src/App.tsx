@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, getJson, sendJson, setUnauthenticatedHandler, type Me } from './api';
 import { BannerProvider, ClassificationBanner } from './components';
-import { changeLanguage, type Language } from './i18n';
+import { changeLanguage, setJapaneseEra, usesJapaneseEra, type Language } from './i18n';
 import { Link, match, Router, useRouter } from './router';
 import { AccessReviewPage } from './pages/AccessReviewPage';
 import { AuditPage } from './pages/AuditPage';
@@ -90,6 +90,12 @@ function Shell() {
         <option value="ja">日本語</option>
         <option value="en">English</option>
       </select>
+      {i18n.language === 'ja' && (
+        <label className="check">
+          <input type="checkbox" checked={usesJapaneseEra()} onChange={(e) => setJapaneseEra(e.target.checked)} />
+          和暦
+        </label>
+      )}
     </div>
   );
 

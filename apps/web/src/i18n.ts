@@ -22,7 +22,6 @@ export function initI18n(): void {
     lng,
     fallbackLng: 'en',
     interpolation: { escapeValue: false },
-    returnNull: false,
   });
   applyLanguage(lng);
 }
@@ -39,14 +38,32 @@ export function changeLanguage(lng: Language): void {
   void i18n.changeLanguage(lng);
 }
 
+const CALENDAR_KEY = 'kura.calendar';
+
+/** 和暦 (Japanese era years) for dates, optional and for Japanese only. */
+export function usesJapaneseEra(): boolean {
+  return localStorage.getItem(CALENDAR_KEY) === 'japanese';
+}
+
+export function setJapaneseEra(on: boolean): void {
+  localStorage.setItem(CALENDAR_KEY, on ? 'japanese' : 'gregory');
+  // Re-render every translated component with the new date format.
+  void i18n.changeLanguage(i18n.language);
+}
+
+function locale(lng: string): string {
+  if (lng !== 'ja') return 'en-GB';
+  return usesJapaneseEra() ? 'ja-JP-u-ca-japanese' : 'ja-JP';
+}
+
 export function formatDateTime(iso: string | null | undefined, lng: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(lng === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(lng), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
 export function formatDate(iso: string | null | undefined, lng: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(lng === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'medium' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(lng), { dateStyle: 'medium' }).format(new Date(iso));
 }
 
 export function formatBytes(n: number, lng: string): string {

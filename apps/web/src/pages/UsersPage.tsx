@@ -23,6 +23,7 @@ export function UsersPage({ me }: { me: Me }) {
   const { t, i18n } = useTranslation();
   const users = useLoad((signal) => getJson<{ items: UserView[] } | UserView[]>('/users', signal), []);
   const [error, setError] = useState<unknown>();
+  const [editing, setEditing] = useState<UserView>();
   const list = Array.isArray(users.data) ? users.data : (users.data?.items ?? []);
   const deactivate = async (u: UserView) => {
     setError(undefined);
@@ -65,6 +66,11 @@ export function UsersPage({ me }: { me: Me }) {
               </td>
               <td>{formatDateTime(u.lastLoginAt, i18n.language)}</td>
               <td>
+                {u.id !== me.id && (
+                  <button type="button" onClick={() => setEditing(u)} aria-label={t('users.editNamed', { name: u.username })}>
+                    {t('users.edit')}
+                  </button>
+                )}{' '}
                 {u.active && u.id !== me.id && (
                   <button type="button" onClick={() => void deactivate(u)} aria-label={t('users.deactivateNamed', { name: u.username })}>
                     {t('users.deactivate')}
@@ -75,6 +81,7 @@ export function UsersPage({ me }: { me: Me }) {
           ))}
         </tbody>
       </table>
+      {editing && <EditUserForm key={editing.id} user={editing} onDone={() => (setEditing(undefined), users.reload())} />}
       <CreateUserForm onDone={users.reload} />
     </section>
   );
@@ -159,6 +166,90 @@ function CreateUserForm({ onDone }: { onDone: () => void }) {
       )}
       <button type="submit" className="primary">
         {t('users.create')}
+      </button>
+    </form>
+  );
+}
+
+/** Privilege changes end the user's sessions (server side); some may wait for a second administrator. */
+function EditUserForm({ user, onDone }: { user: UserView; onDone: () => void }) {
+  const { t } = useTranslation();
+  const [roles, setRoles] = useState<string[]>(user.roles);
+  const [clearance, setClearance] = useState(user.clearance);
+  const [departments, setDepartments] = useState(user.departments.join(', '));
+  const [handler, setHandler] = useState(user.designations.includes('mynumber_handler'));
+  const [reset, setReset] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState<string>();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    setSaved(undefined);
+    const patch: Record<string, unknown> = {};
+    if (roles.join() !== user.roles.join()) patch.roles = roles;
+    if (clearance !== user.clearance) patch.clearance = clearance;
+    const deps = departments.split(/[\s,]+/).filter(Boolean);
+    if (deps.join() !== user.departments.join()) patch.departments = deps;
+    if (handler !== user.designations.includes('mynumber_handler')) patch.designations = handler ? ['mynumber_handler'] : [];
+    if (reset) patch.password = reset;
+    if (!Object.keys(patch).length) return;
+    try {
+      await sendJson('PATCH', `/users/${user.id}`, patch);
+      setSaved(reset ? t('users.resetDone', { password: reset }) : t('edit.saved'));
+      if (!reset) onDone();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack card" aria-labelledby="user-edit">
+      <h2 id="user-edit">{t('users.editTitle', { name: user.username })}</h2>
+      <div className="grid">
+        <Field label={t('users.clearance')}>
+          {(id) => (
+            <select id={id} value={clearance} onChange={(e) => setClearance(e.target.value)}>
+              {CLASSIFICATIONS.map((c) => (
+                <option key={c} value={c}>
+                  {t(`classification.${c}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('users.departments')} hint={t('users.departmentsHint')}>
+          {(id) => <input id={id} value={departments} onChange={(e) => setDepartments(e.target.value)} />}
+        </Field>
+      </div>
+      <fieldset>
+        <legend>{t('users.roles')}</legend>
+        {ROLES.map((r) => (
+          <label key={r} className="check">
+            <input type="checkbox" checked={roles.includes(r)} onChange={() => setRoles((rs) => (rs.includes(r) ? rs.filter((x) => x !== r) : [...rs, r]))} />
+            {t(`role.${r}`)}
+          </label>
+        ))}
+        <label className="check">
+          <input type="checkbox" checked={handler} onChange={() => setHandler((h) => !h)} />
+          {t('users.handler')}
+        </label>
+      </fieldset>
+      <p>
+        <button type="button" onClick={() => setReset(temporaryPassword())}>
+          {t('users.reset')}
+        </button>{' '}
+        {reset && <small>{t('users.resetPending')}</small>}
+      </p>
+      <ErrorMessage error={error} />
+      {saved && (
+        <p role="status" data-testid="user-saved">
+          {saved}
+        </p>
+      )}
+      <button type="submit" className="primary">
+        {t('edit.save')}
+      </button>{' '}
+      <button type="button" onClick={onDone}>
+        {t('users.close')}
       </button>
     </form>
   );
