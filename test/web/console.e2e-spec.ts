@@ -189,10 +189,13 @@ describe('Web console in a real browser (e2e)', () => {
     await page.getByTestId('series-table').getByText(code).waitFor();
     await axe(page, 'series');
 
-    await visit(page, `/documents/${budgetId}`, `Budget-${run}`);
-    await page.getByLabel('Record series').selectOption({ label: `${code} — Console test records` });
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    // File it in bulk from the document list.
+    await visit(page, `/documents?q=Budget-${run}`, 'Documents');
+    await page.getByLabel(`Select Budget-${run}`).check();
+    await page.getByLabel('Assign the selected documents to a series').selectOption({ label: `${code} — Console test records` });
+    await page.getByRole('button', { name: 'Assign (1 selected)' }).click();
+    await page.getByRole('status').filter({ hasText: '1 of 1 done' }).waitFor();
+    expect((await sql<{ series_id: string | null }>(t.databaseUrl, `SELECT series_id FROM documents WHERE id = $1`, [budgetId]))[0].series_id).not.toBeNull();
 
     await visit(page, '/holds', 'Legal holds');
     await page.getByLabel('Name', { exact: true }).fill(`Audit ${run}`);

@@ -42,6 +42,9 @@ export const en = {
     reviewOverdue: 'Review overdue',
     count: '{{total}} documents',
     none: 'No documents match.',
+    assignSeries: 'Assign the selected documents to a series',
+    assign: 'Assign ({{count}} selected)',
+    assigned: '{{done}} of {{total}} done',
   },
   document: {
     heading: 'Document',
@@ -121,6 +124,9 @@ export const en = {
     create: 'Create series',
     created: 'Series {{code}} created.',
     none: 'No series yet.',
+    editNamed: 'Edit series {{code}}',
+    editTitle: 'Edit series {{code}}',
+    saved: 'Series {{code}} saved.',
   },
   holds: {
     title: 'Legal holds',

@@ -44,6 +44,9 @@ export const ja: typeof en = {
     reviewOverdue: '見直し期限切れ',
     count: '{{total}} 件の文書',
     none: '該当する文書はありません。',
+    assignSeries: '選択した文書をシリーズに割り当てる',
+    assign: '割り当て（{{count}} 件選択）',
+    assigned: '{{total}} 件中 {{done}} 件完了',
   },
   document: {
     heading: '文書',
@@ -123,6 +126,9 @@ export const ja: typeof en = {
     create: 'シリーズを作成',
     created: 'シリーズ {{code}} を作成しました。',
     none: 'シリーズはまだありません。',
+    editNamed: 'シリーズ {{code}} を編集',
+    editTitle: 'シリーズ {{code}} の編集',
+    saved: 'シリーズ {{code}} を保存しました。',
   },
   holds: {
     title: 'リーガルホールド',

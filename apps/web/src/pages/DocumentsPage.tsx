@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { API, CLASSIFICATIONS, getJson, query, type DocumentView, type Me, type Page } from '../api';
+import { API, ApiError, CLASSIFICATIONS, getJson, query, sendJson, type DocumentView, type Me, type Page } from '../api';
 import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
 import { formatDateTime } from '../i18n';
 import { Link, useRouter } from '../router';
@@ -16,6 +16,9 @@ export function DocumentsPage({ me }: { me: Me }) {
   const key = search.toString();
   const { data, error, loading } = useLoad((signal) => getJson<Page<DocumentView>>(`/documents${query({ ...params, page, pageSize: 20 })}`, signal), [key]);
   useShownClassifications(data?.items.map((d) => d.classification) ?? []);
+  const officer = me.roles.includes('records_officer');
+  const [selected, setSelected] = useState<string[]>([]);
+  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
 
   const go = (next: Record<string, string>, p = 1) => navigate(`/documents${query({ ...next, page: p > 1 ? p : undefined })}`);
   const submit = (e: FormEvent) => {
@@ -96,6 +99,7 @@ export function DocumentsPage({ me }: { me: Me }) {
             <caption>{t('documents.count', { total: data.total })}</caption>
             <thead>
               <tr>
+                {officer && <th scope="col">{t('disposition.select')}</th>}
                 <th scope="col">{t('document.title')}</th>
                 <th scope="col">{t('document.kind')}</th>
                 <th scope="col">{t('document.classification')}</th>
@@ -108,6 +112,11 @@ export function DocumentsPage({ me }: { me: Me }) {
             <tbody>
               {data.items.map((d) => (
                 <tr key={d.id}>
+                  {officer && (
+                    <td>
+                      <input type="checkbox" checked={selected.includes(d.id)} onChange={() => toggle(d.id)} aria-label={t('disposition.selectNamed', { title: d.title })} />
+                    </td>
+                  )}
                   <td>
                     <Link to={`/documents/${d.id}`}>{d.title}</Link>
                   </td>
@@ -124,9 +133,57 @@ export function DocumentsPage({ me }: { me: Me }) {
             </tbody>
           </table>
           {data.items.length === 0 && <p>{t('documents.none')}</p>}
+          {officer && <AssignSeries ids={selected} onDone={() => setSelected([])} />}
           <Pager page={data.page} pageSize={data.pageSize} total={data.total} onPage={(p) => go(params, p)} />
         </>
       )}
     </section>
+  );
+}
+
+/** Records officers file many documents into a series at once (one PATCH each; each is audited). */
+function AssignSeries({ ids, onDone }: { ids: string[]; onDone: () => void }) {
+  const { t } = useTranslation();
+  const series = useLoad((signal) => getJson<{ items: Array<{ id: string; code: string; name: string }> }>('/retention/series', signal), []);
+  const [seriesId, setSeriesId] = useState('');
+  const [progress, setProgress] = useState<{ done: number; failed: Array<{ id: string; error: unknown }> }>();
+  const assign = async () => {
+    const failed: Array<{ id: string; error: unknown }> = [];
+    setProgress({ done: 0, failed });
+    for (let i = 0; i < ids.length; i++) {
+      try {
+        await sendJson('PATCH', `/documents/${ids[i]}`, { seriesId: seriesId || null });
+      } catch (error) {
+        failed.push({ id: ids[i], error });
+        if (error instanceof ApiError && error.status === 401) break;
+      }
+      setProgress({ done: i + 1, failed: [...failed] });
+    }
+    if (!failed.length) onDone();
+  };
+  return (
+    <div className="toolbar card" role="group" aria-label={t('documents.assignSeries')}>
+      <Field label={t('documents.assignSeries')}>
+        {(id) => (
+          <select id={id} value={seriesId} onChange={(e) => setSeriesId(e.target.value)}>
+            <option value="">{t('edit.noSeries')}</option>
+            {series.data?.items.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.code} — {s.name}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <button type="button" disabled={!ids.length} onClick={() => void assign()}>
+        {t('documents.assign', { count: ids.length })}
+      </button>
+      {progress && (
+        <span role="status">
+          {t('documents.assigned', { done: progress.done, total: ids.length })}
+        </span>
+      )}
+      {progress?.failed.map((f) => <ErrorMessage key={f.id} error={f.error} />)}
+    </div>
   );
 }

@@ -20,6 +20,7 @@ export function SeriesPage({ me }: { me: Me }) {
   const { t } = useTranslation();
   const series = useLoad((signal) => getJson<{ items: SeriesView[] }>('/retention/series', signal), []);
   const officer = me.roles.includes('records_officer');
+  const [editing, setEditing] = useState<SeriesView>();
   return (
     <section>
       <PageTitle>{t('series.title')}</PageTitle>
@@ -34,6 +35,7 @@ export function SeriesPage({ me }: { me: Me }) {
               <th scope="col">{t('series.trigger')}</th>
               <th scope="col">{t('series.disposition')}</th>
               <th scope="col">{t('series.citation')}</th>
+              {officer && <th scope="col">{t('common.actions')}</th>}
             </tr>
           </thead>
           <tbody>
@@ -45,21 +47,34 @@ export function SeriesPage({ me }: { me: Me }) {
                 <td>{s.trigger === 'created' ? t('series.triggerCreated') : s.trigger}</td>
                 <td>{t(`series.${s.disposition}`)}</td>
                 <td>{s.citation}</td>
+                {officer && (
+                  <td>
+                    <button type="button" onClick={() => setEditing(s)} aria-label={t('series.editNamed', { code: s.code })}>
+                      {t('users.edit')}
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       )}
       {series.data?.items.length === 0 && <p>{t('series.none')}</p>}
-      {officer && <CreateSeriesForm onDone={series.reload} />}
+      {officer && editing && <SeriesForm key={editing.id} existing={editing} onDone={() => (setEditing(undefined), series.reload())} />}
+      {officer && <SeriesForm onDone={series.reload} />}
       {officer && <RecordEventForm />}
     </section>
   );
 }
 
-function CreateSeriesForm({ onDone }: { onDone: () => void }) {
+/** Create a series, or edit one (`existing`): everything but its code, which is its identity. */
+function SeriesForm({ existing, onDone }: { existing?: SeriesView; onDone: () => void }) {
   const { t } = useTranslation();
-  const [f, setF] = useState({ code: '', name: '', years: '0', months: '0', days: '0', trigger: 'created', disposition: 'destroy', citation: '' });
+  const [f, setF] = useState(
+    existing
+      ? { code: existing.code, name: existing.name, years: String(existing.years), months: String(existing.months), days: String(existing.days), trigger: existing.trigger, disposition: existing.disposition as string, citation: existing.citation }
+      : { code: '', name: '', years: '0', months: '0', days: '0', trigger: 'created', disposition: 'destroy', citation: '' },
+  );
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState<string>();
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
@@ -67,23 +82,22 @@ function CreateSeriesForm({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     setError(undefined);
     try {
-      const created = await sendJson<SeriesView>('POST', '/retention/series', {
-        ...f,
-        years: Number(f.years),
-        months: Number(f.months),
-        days: Number(f.days),
-      });
-      setSaved(created.code);
+      const { code, ...rest } = f;
+      const body = { ...rest, years: Number(f.years), months: Number(f.months), days: Number(f.days) };
+      const saved = existing
+        ? await sendJson<SeriesView>('PATCH', `/retention/series/${existing.id}`, body)
+        : await sendJson<SeriesView>('POST', '/retention/series', { code, ...body });
+      setSaved(saved.code);
       onDone();
     } catch (err) {
       setError(err);
     }
   };
   return (
-    <form onSubmit={(e) => void submit(e)} className="stack card" aria-labelledby="series-new">
-      <h2 id="series-new">{t('series.new')}</h2>
+    <form onSubmit={(e) => void submit(e)} className="stack card" aria-labelledby={existing ? 'series-edit' : 'series-new'}>
+      <h2 id={existing ? 'series-edit' : 'series-new'}>{existing ? t('series.editTitle', { code: existing.code }) : t('series.new')}</h2>
       <div className="grid">
-        <Field label={t('series.code')}>{(id) => <input id={id} value={f.code} onChange={set('code')} required />}</Field>
+        <Field label={t('series.code')}>{(id) => <input id={id} value={f.code} onChange={set('code')} required readOnly={Boolean(existing)} />}</Field>
         <Field label={t('series.name')}>{(id) => <input id={id} value={f.name} onChange={set('name')} required />}</Field>
         <Field label={t('series.years')}>{(id) => <input id={id} type="number" min={0} value={f.years} onChange={set('years')} />}</Field>
         <Field label={t('series.months')}>{(id) => <input id={id} type="number" min={0} value={f.months} onChange={set('months')} />}</Field>
@@ -102,9 +116,9 @@ function CreateSeriesForm({ onDone }: { onDone: () => void }) {
         <Field label={t('series.citation')}>{(id) => <input id={id} value={f.citation} onChange={set('citation')} required />}</Field>
       </div>
       <ErrorMessage error={error} />
-      {saved && <p role="status">{t('series.created', { code: saved })}</p>}
+      {saved && <p role="status">{t(existing ? 'series.saved' : 'series.created', { code: saved })}</p>}
       <button type="submit" className="primary">
-        {t('series.create')}
+        {existing ? t('edit.save') : t('series.create')}
       </button>
     </form>
   );
