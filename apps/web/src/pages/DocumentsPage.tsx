@@ -146,10 +146,11 @@ function AssignSeries({ ids, onDone }: { ids: string[]; onDone: () => void }) {
   const { t } = useTranslation();
   const series = useLoad((signal) => getJson<{ items: Array<{ id: string; code: string; name: string }> }>('/retention/series', signal), []);
   const [seriesId, setSeriesId] = useState('');
-  const [progress, setProgress] = useState<{ done: number; failed: Array<{ id: string; error: unknown }> }>();
+  const [progress, setProgress] = useState<{ done: number; total: number; failed: Array<{ id: string; error: unknown }> }>();
   const assign = async () => {
     const failed: Array<{ id: string; error: unknown }> = [];
-    setProgress({ done: 0, failed });
+    const total = ids.length;
+    setProgress({ done: 0, total, failed });
     for (let i = 0; i < ids.length; i++) {
       try {
         await sendJson('PATCH', `/documents/${ids[i]}`, { seriesId: seriesId || null });
@@ -157,12 +158,12 @@ function AssignSeries({ ids, onDone }: { ids: string[]; onDone: () => void }) {
         failed.push({ id: ids[i], error });
         if (error instanceof ApiError && error.status === 401) break;
       }
-      setProgress({ done: i + 1, failed: [...failed] });
+      setProgress({ done: i + 1, total, failed: [...failed] });
     }
     if (!failed.length) onDone();
   };
   return (
-    <div className="toolbar card" role="group" aria-label={t('documents.assignSeries')}>
+    <div className="toolbar card">
       <Field label={t('documents.assignSeries')}>
         {(id) => (
           <select id={id} value={seriesId} onChange={(e) => setSeriesId(e.target.value)}>
@@ -180,7 +181,7 @@ function AssignSeries({ ids, onDone }: { ids: string[]; onDone: () => void }) {
       </button>
       {progress && (
         <span role="status">
-          {t('documents.assigned', { done: progress.done, total: ids.length })}
+          {t('documents.assigned', { done: progress.done, total: progress.total })}
         </span>
       )}
       {progress?.failed.map((f) => <ErrorMessage key={f.id} error={f.error} />)}
