@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { AbilityFactory } from '@kura/access';
-import { abilityToSql, DOCUMENT_SQL_FIELDS, documentSubject, DocumentsRepository, DocumentEntity } from '@kura/documents';
+import { AbilityFactory, abilityToSql, DOCUMENT_SQL_FIELDS, documentSubject } from '@kura/access';
+import { DocumentsRepository, DocumentEntity } from '@kura/documents';
 import { Designation, Role, type Actor } from '@kura/identity';
 import { startTestApp, TestApp } from './support/app';
 
