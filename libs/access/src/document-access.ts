@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditService } from '@kura/audit';
+import { AuditService, type AuditEventInput } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
 import { AbilityFactory, documentSubject } from './ability.factory';
@@ -37,6 +37,21 @@ export interface Visibility {
 }
 
 /**
+ * A refusal decided inside the caller's transaction. It is not audited there (that event
+ * would roll back with the transaction, and auditing on a second connection while holding
+ * row locks can starve the pool): `auditRefusals` around the transaction records it once
+ * the transaction is over.
+ */
+export class AccessRefusal extends DomainError {
+  constructor(
+    error: DomainError,
+    readonly audit: AuditEventInput,
+  ) {
+    super(error.code, error.detail, error.extensions);
+  }
+}
+
+/**
  * THE access decision for documents, asked by every capability (SPEC §4: one access
  * provider). It derives everything from the ability the auth guard built for the request
  * (libs/access/src/access-policy.ts): `require` for one document, `requireAll` for a set a
@@ -44,7 +59,9 @@ export interface Visibility {
  *
  * "Visible" means the reader may `read` the document or take the asked action on it.
  * Not visible → 404, identical for a hidden and a missing document; visible but the action
- * is not granted → 403. Every refusal is audited (`denied`; `failed` when truly missing).
+ * is not granted → 403. Every refusal is audited (`denied`; `failed` when truly missing):
+ * at once, or — when the check runs in a transaction (`manager` given) — by
+ * `auditRefusals` wrapped around that transaction.
  */
 @Injectable()
 export class DocumentAccess {
@@ -73,12 +90,10 @@ export class DocumentAccess {
     const ability = this.ability(actor);
     const subject = doc && documentSubject(doc);
     if (!subject || !(ability.can('read', subject) || ability.can(action, subject))) {
-      await this.audit.record({ actor, action: auditAction, targetType: 'Document', targetId: id, outcome: doc ? 'denied' : 'failed', details: { reason: doc ? 'not-visible' : 'not-found' } });
-      throw DomainError.notFound('document');
+      return this.refuse(DomainError.notFound('document'), { actor, action: auditAction, targetType: 'Document', targetId: id, outcome: doc ? 'denied' : 'failed', details: { reason: doc ? 'not-visible' : 'not-found' } }, manager);
     }
     if (!ability.can(action, subject)) {
-      await this.audit.record({ actor, action: auditAction, targetType: 'Document', targetId: id, outcome: 'denied', details: { reason: `may-not-${action}` } });
-      throw new DomainError(ErrorCode.Forbidden, 'You may not do this to this document.');
+      return this.refuse(new DomainError(ErrorCode.Forbidden, 'You may not do this to this document.'), { actor, action: auditAction, targetType: 'Document', targetId: id, outcome: 'denied', details: { reason: `may-not-${action}` } }, manager);
     }
     return doc as T;
   }
@@ -86,7 +101,7 @@ export class DocumentAccess {
   /**
    * For a set of documents the caller named (a hold, an event, a proposal): passes only if
    * the actor may take `action` on every one. Run it after locking the rows, in the same
-   * transaction. Ids the actor may not see answer 404 exactly like missing ones (and the
+   * transaction (pass its manager; wrap the transaction in `auditRefusals`). Ids the actor may not see answer 404 exactly like missing ones (and the
    * body lists only ids the caller sent); the probe is audited with the hidden ids.
    */
   async requireAll(actor: Actor, ids: string[], action: Action, auditAction: string, manager?: EntityManager): Promise<void> {
@@ -95,20 +110,19 @@ export class DocumentAccess {
     const hidden = ids.filter((id) => !readable.visible.has(id) && !acting.visible.has(id) && !readable.missing.includes(id));
     const missing = readable.missing;
     if (hidden.length || missing.length) {
-      await this.audit.record({
-        actor,
-        action: auditAction,
-        targetType: 'Document',
-        targetId: hidden[0] ?? missing[0],
-        outcome: hidden.length ? 'denied' : 'failed',
-        details: { reason: hidden.length ? 'not-visible' : 'not-found', hidden, missing },
-      });
-      throw new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: [...hidden, ...missing].sort() });
+      return this.refuse(
+        new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: [...hidden, ...missing].sort() }),
+        { actor, action: auditAction, targetType: 'Document', targetId: hidden[0] ?? missing[0], outcome: hidden.length ? 'denied' : 'failed', details: { reason: hidden.length ? 'not-visible' : 'not-found', hidden, missing } },
+        manager,
+      );
     }
     const refused = ids.filter((id) => !acting.visible.has(id));
     if (refused.length) {
-      await this.audit.record({ actor, action: auditAction, targetType: 'Document', targetId: refused[0], outcome: 'denied', details: { reason: `may-not-${action}`, documentIds: refused } });
-      throw new DomainError(ErrorCode.Forbidden, 'You may not do this to some of these documents.', { documentIds: refused });
+      return this.refuse(
+        new DomainError(ErrorCode.Forbidden, 'You may not do this to some of these documents.', { documentIds: refused }),
+        { actor, action: auditAction, targetType: 'Document', targetId: refused[0], outcome: 'denied', details: { reason: `may-not-${action}`, documentIds: refused } },
+        manager,
+      );
     }
   }
 
@@ -121,8 +135,21 @@ export class DocumentAccess {
     const { visible } = this.split(await this.rows.admitted(ids, this.filter(actor, action), manager), ids);
     const refused = ids.filter((id) => !visible.has(id));
     if (!refused.length) return;
-    await this.audit.record({ actor, action: auditAction, targetType: target.type, targetId: target.id, outcome: 'denied', details: { reason: `may-not-${action}-every-document`, documentIds: refused } });
-    throw new DomainError(ErrorCode.Forbidden, `You may not do this: it covers ${refused.length} document(s) you are not allowed to act on.`, { withheldDocuments: refused.length });
+    return this.refuse(
+      new DomainError(ErrorCode.Forbidden, `You may not do this: it covers ${refused.length} document(s) you are not allowed to act on.`, { withheldDocuments: refused.length }),
+      { actor, action: auditAction, targetType: target.type, targetId: target.id, outcome: 'denied', details: { reason: `may-not-${action}-every-document`, documentIds: refused } },
+      manager,
+    );
+  }
+
+  /** Runs a transaction whose access checks were given its manager, and audits their refusal after it rolled back. */
+  async auditRefusals<T>(transaction: () => Promise<T>): Promise<T> {
+    try {
+      return await transaction();
+    } catch (err) {
+      if (err instanceof AccessRefusal) await this.audit.record(err.audit);
+      throw err;
+    }
   }
 
   /** Which of these documents the actor may `read` (one SQL query); the rest only as a count. */
@@ -130,6 +157,12 @@ export class DocumentAccess {
     if (!ids.length) return { visible: new Set(), withheld: 0 };
     const { visible } = this.split(await this.rows.admitted(ids, this.filter(actor, 'read'), manager), ids);
     return { visible, withheld: new Set(ids).size - visible.size };
+  }
+
+  private async refuse(error: DomainError, audit: AuditEventInput, manager: EntityManager | undefined): Promise<never> {
+    if (manager) throw new AccessRefusal(error, audit);
+    await this.audit.record(audit);
+    throw error;
   }
 
   private split(rows: AdmittedId[], ids: string[]): { visible: Set<string>; missing: string[] } {
