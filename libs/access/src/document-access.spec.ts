@@ -61,13 +61,13 @@ describe(DocumentAccess.name, () => {
     ]);
   });
 
-  it('requireAll inside a transaction defers its audit to auditRefusals (after the rollback)', async () => {
+  it('requireAll inside a transaction defers its audit to auditRefusal (after the rollback)', async () => {
     const manager = {} as EntityManager;
     const error = await access.requireAll(officer, ['plain', 'secret', 'nope'], 'update', 'hold.create', manager).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AccessRefusal);
     expect(error).toMatchObject({ code: 'not-found', extensions: { documentIds: ['nope', 'secret'] } });
     expect(recorded).toEqual([]);
-    await expect(access.auditRefusals(() => Promise.reject(error as Error))).rejects.toBe(error);
+    await expect(Promise.reject(error as Error).catch((e: unknown) => access.auditRefusal(e))).rejects.toBe(error);
     expect(recorded).toEqual([expect.objectContaining({ action: 'hold.create', outcome: 'denied', targetId: 'secret', details: { reason: 'not-visible', hidden: ['secret'], missing: ['nope'] } })]);
   });
 

@@ -39,7 +39,7 @@ export interface Visibility {
 /**
  * A refusal decided inside the caller's transaction. It is not audited there (that event
  * would roll back with the transaction, and auditing on a second connection while holding
- * row locks can starve the pool): `auditRefusals` around the transaction records it once
+ * row locks can starve the pool): `auditRefusal` (the transaction's `.catch`) records it once
  * the transaction is over.
  */
 export class AccessRefusal extends DomainError {
@@ -61,7 +61,7 @@ export class AccessRefusal extends DomainError {
  * Not visible → 404, identical for a hidden and a missing document; visible but the action
  * is not granted → 403. Every refusal is audited (`denied`; `failed` when truly missing):
  * at once, or — when the check runs in a transaction (`manager` given) — by
- * `auditRefusals` wrapped around that transaction.
+ * `auditRefusal` in that transaction's `.catch`.
  */
 @Injectable()
 export class DocumentAccess {
@@ -101,7 +101,7 @@ export class DocumentAccess {
   /**
    * For a set of documents the caller named (a hold, an event, a proposal): passes only if
    * the actor may take `action` on every one. Run it after locking the rows, in the same
-   * transaction (pass its manager; wrap the transaction in `auditRefusals`). Ids the actor may not see answer 404 exactly like missing ones (and the
+   * transaction (pass its manager; end the transaction with `.catch(auditRefusal)`). Ids the actor may not see answer 404 exactly like missing ones (and the
    * body lists only ids the caller sent); the probe is audited with the hidden ids.
    */
   async requireAll(actor: Actor, ids: string[], action: Action, auditAction: string, manager?: EntityManager): Promise<void> {
@@ -142,14 +142,13 @@ export class DocumentAccess {
     );
   }
 
-  /** Runs a transaction whose access checks were given its manager, and audits their refusal after it rolled back. */
-  async auditRefusals<T>(transaction: () => Promise<T>): Promise<T> {
-    try {
-      return await transaction();
-    } catch (err) {
-      if (err instanceof AccessRefusal) await this.audit.record(err.audit);
-      throw err;
-    }
+  /**
+   * `.catch` of a transaction whose access checks were given its manager: audits their
+   * refusal once the transaction has rolled back, then rethrows whatever failed.
+   */
+  async auditRefusal(err: unknown): Promise<never> {
+    if (err instanceof AccessRefusal) await this.audit.record(err.audit);
+    throw err;
   }
 
   /** Which of these documents the actor may `read` (one SQL query); the rest only as a count. */

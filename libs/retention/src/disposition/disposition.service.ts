@@ -65,51 +65,49 @@ export class DispositionService {
 
   async propose(actor: Actor, dto: ProposeBatchDto): Promise<ProposalView> {
     const now = this.clock.now();
-    const outcome = await this.access.auditRefusals(() =>
-      this.repo.dataSource.transaction(async (m) => {
-        const facts = await this.retention.facts(m, dto.documentIds, true);
-        // Hidden documents answer like missing ones, and the probe is audited (SPEC §4).
-        await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'disposition.propose', m);
-        const b = this.blockers(facts, dto.documentIds, now);
-        if (b.missing.length) return { error: new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: b.missing }) };
-        if (b.destroyed.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are destroyed or being destroyed.', { documentIds: b.destroyed }) };
-        // A.5.33: a record under legal hold is never proposed for destruction.
-        if (b.held.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are under legal hold.', { documentIds: b.held, reason: 'held' }), audit: b.held };
-        if (b.notDue.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are not due for disposition.', { documentIds: b.notDue, reason: 'not-due' }), audit: b.notDue };
-        const open = await this.repo.inOpenBatch(m, dto.documentIds);
-        if (open.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are already in an open disposition batch.', { documents: open }) };
+    const outcome = await this.repo.dataSource.transaction(async (m) => {
+      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Hidden documents answer like missing ones, and the probe is audited (SPEC §4).
+      await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'disposition.propose', m);
+      const b = this.blockers(facts, dto.documentIds, now);
+      if (b.missing.length) return { error: new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: b.missing }) };
+      if (b.destroyed.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are destroyed or being destroyed.', { documentIds: b.destroyed }) };
+      // A.5.33: a record under legal hold is never proposed for destruction.
+      if (b.held.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are under legal hold.', { documentIds: b.held, reason: 'held' }), audit: b.held };
+      if (b.notDue.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are not due for disposition.', { documentIds: b.notDue, reason: 'not-due' }), audit: b.notDue };
+      const open = await this.repo.inOpenBatch(m, dto.documentIds);
+      if (open.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are already in an open disposition batch.', { documents: open }) };
 
-        const batchId = await this.repo.createBatch(m, actor, now);
-        const versions = await this.retention.versions(m, dto.documentIds);
-        const plan: ProposalView['plan'] = [];
-        for (const f of facts) {
-          const own = versions.filter((v) => v.documentId === f.id);
-          const entry = {
-            documentId: f.id,
-            title: f.title,
-            classification: classificationName(f.classification),
-            series: { id: f.seriesId!, code: f.seriesCode!, name: f.seriesName!, disposition: f.disposition!, citation: f.citation! },
-            dispositionDate: f.dispositionAt!.toISOString(),
-            dueReason: reasonFor(f),
-            reviewRequired: f.disposition === 'review',
-            versions: own.map((v) => ({ number: v.number, sha256: v.sha256, size: Number(v.size), objectKey: v.storageKey, dataKey: v.hasKey ? ('present' as const) : ('already erased' as const) })),
-          };
-          plan.push(entry);
-          await this.repo.addItem(m, batchId, f.id, entry.dueReason, { versions: entry.versions, series: entry.series.code, reviewRequired: entry.reviewRequired });
-        }
-        await this.audit.append(m, {
-          actor,
-          action: 'disposition.propose',
-          targetType: 'DispositionBatch',
-          targetId: batchId,
-          outcome: 'allowed',
-          details: { documentIds: dto.documentIds, versions: versions.length },
-        });
-        const batch = (await this.repo.findBatch(m, batchId))!;
-        const everything: Visibility = { visible: new Set(dto.documentIds), withheld: 0 };
-        return { view: { ...batchView(batch, await this.repo.items(m, batchId), false, everything), dryRun: true as const, plan } };
-      }),
-    );
+      const batchId = await this.repo.createBatch(m, actor, now);
+      const versions = await this.retention.versions(m, dto.documentIds);
+      const plan: ProposalView['plan'] = [];
+      for (const f of facts) {
+        const own = versions.filter((v) => v.documentId === f.id);
+        const entry = {
+          documentId: f.id,
+          title: f.title,
+          classification: classificationName(f.classification),
+          series: { id: f.seriesId!, code: f.seriesCode!, name: f.seriesName!, disposition: f.disposition!, citation: f.citation! },
+          dispositionDate: f.dispositionAt!.toISOString(),
+          dueReason: reasonFor(f),
+          reviewRequired: f.disposition === 'review',
+          versions: own.map((v) => ({ number: v.number, sha256: v.sha256, size: Number(v.size), objectKey: v.storageKey, dataKey: v.hasKey ? ('present' as const) : ('already erased' as const) })),
+        };
+        plan.push(entry);
+        await this.repo.addItem(m, batchId, f.id, entry.dueReason, { versions: entry.versions, series: entry.series.code, reviewRequired: entry.reviewRequired });
+      }
+      await this.audit.append(m, {
+        actor,
+        action: 'disposition.propose',
+        targetType: 'DispositionBatch',
+        targetId: batchId,
+        outcome: 'allowed',
+        details: { documentIds: dto.documentIds, versions: versions.length },
+      });
+      const batch = (await this.repo.findBatch(m, batchId))!;
+      const everything: Visibility = { visible: new Set(dto.documentIds), withheld: 0 };
+      return { view: { ...batchView(batch, await this.repo.items(m, batchId), false, everything), dryRun: true as const, plan } };
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     if ('error' in outcome) {
       if (outcome.audit) {
         await this.audit.record({ actor, action: 'disposition.propose', targetType: 'Document', targetId: outcome.audit[0], outcome: 'denied', details: { ...outcome.error.extensions } });
@@ -127,50 +125,48 @@ export class DispositionService {
   /** Four-eyes (A.5.3 segregation of duties): a second records officer approves, then the batch executes. */
   async approve(actor: Actor, id: string, dto: ApproveBatchDto): Promise<BatchView> {
     const now = this.clock.now();
-    const outcome = await this.access.auditRefusals(() =>
-      this.repo.dataSource.transaction(async (m) => {
-        const batch = await this.repo.findBatch(m, id, true);
-        if (!batch) return { error: DomainError.notFound('disposition batch') };
-        if (batch.proposedBy === actor.id) {
-          return { error: new DomainError(ErrorCode.Forbidden, 'The proposer of a disposition batch cannot approve it: a second records officer must.'), reason: 'four-eyes' };
-        }
-        if (batch.state !== 'proposed') return { error: new DomainError(ErrorCode.Conflict, `The batch is already ${batch.state}.`) };
-        const items = await this.repo.items(m, id);
-        const ids = items.map((i) => i.documentId);
-        const facts = await this.retention.facts(m, ids, true);
-        // The approver must hold the right on every document of the batch; a refusal says how many, never which.
-        await this.access.requireCovered(actor, ids, RETENTION_DOCUMENT_ACTION, 'disposition.approve', { type: 'DispositionBatch', id }, m);
-        const b = this.blockers(facts, ids, now);
-        if (b.held.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are under legal hold.', { documentIds: b.held, reason: 'held' }), reason: 'held' };
-        if (b.missing.length || b.destroyed.length || b.notDue.length) {
-          return { error: new DomainError(ErrorCode.Conflict, 'Some documents are no longer due for disposition.', { documentIds: [...b.missing, ...b.destroyed, ...b.notDue], reason: 'not-due' }), reason: 'not-due' };
-        }
+    const outcome = await this.repo.dataSource.transaction(async (m) => {
+      const batch = await this.repo.findBatch(m, id, true);
+      if (!batch) return { error: DomainError.notFound('disposition batch') };
+      if (batch.proposedBy === actor.id) {
+        return { error: new DomainError(ErrorCode.Forbidden, 'The proposer of a disposition batch cannot approve it: a second records officer must.'), reason: 'four-eyes' };
+      }
+      if (batch.state !== 'proposed') return { error: new DomainError(ErrorCode.Conflict, `The batch is already ${batch.state}.`) };
+      const items = await this.repo.items(m, id);
+      const ids = items.map((i) => i.documentId);
+      const facts = await this.retention.facts(m, ids, true);
+      // The approver must hold the right on every document of the batch; a refusal says how many, never which.
+      await this.access.requireCovered(actor, ids, RETENTION_DOCUMENT_ACTION, 'disposition.approve', { type: 'DispositionBatch', id }, m);
+      const b = this.blockers(facts, ids, now);
+      if (b.held.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are under legal hold.', { documentIds: b.held, reason: 'held' }), reason: 'held' };
+      if (b.missing.length || b.destroyed.length || b.notDue.length) {
+        return { error: new DomainError(ErrorCode.Conflict, 'Some documents are no longer due for disposition.', { documentIds: [...b.missing, ...b.destroyed, ...b.notDue], reason: 'not-due' }), reason: 'not-due' };
+      }
 
-        const decisions = new Map((dto.decisions ?? []).map((d) => [d.documentId, d]));
-        const unknown = [...decisions.keys()].filter((d) => !ids.includes(d));
-        if (unknown.length) return { error: DomainError.validation('Decisions name documents that are not in the batch.', [{ field: 'decisions', messages: unknown }]) };
-        const byId = new Map(facts.map((f) => [f.id, f]));
-        const undecided = ids.filter((d) => byId.get(d)?.disposition === 'review' && !decisions.has(d));
-        if (undecided.length) {
-          return { error: DomainError.validation('Documents of a series with disposition "review" need an explicit decision: destroy, or extend with a reason.', [{ field: 'decisions', messages: undecided }]) };
-        }
-        for (const d of decisions.values()) {
-          const until = d.extendUntil ? new Date(d.extendUntil) : null;
-          if (d.decision === 'extend' && (!until || until <= now)) return { error: DomainError.validation('extendUntil must be in the future.', [{ field: 'decisions.extendUntil', messages: [d.documentId] }]) };
-          await this.repo.setDecision(m, id, d.documentId, d.decision, d.reason ?? null, d.decision === 'extend' ? until : null);
-        }
-        await this.repo.approve(m, id, actor, now);
-        await this.audit.append(m, {
-          actor,
-          action: 'disposition.approve',
-          targetType: 'DispositionBatch',
-          targetId: id,
-          outcome: 'allowed',
-          details: { proposedBy: batch.proposedByName, documentIds: ids, decisions: [...decisions.values()].map((d) => ({ documentId: d.documentId, decision: d.decision })) },
-        });
-        return { ok: true as const };
-      }),
-    );
+      const decisions = new Map((dto.decisions ?? []).map((d) => [d.documentId, d]));
+      const unknown = [...decisions.keys()].filter((d) => !ids.includes(d));
+      if (unknown.length) return { error: DomainError.validation('Decisions name documents that are not in the batch.', [{ field: 'decisions', messages: unknown }]) };
+      const byId = new Map(facts.map((f) => [f.id, f]));
+      const undecided = ids.filter((d) => byId.get(d)?.disposition === 'review' && !decisions.has(d));
+      if (undecided.length) {
+        return { error: DomainError.validation('Documents of a series with disposition "review" need an explicit decision: destroy, or extend with a reason.', [{ field: 'decisions', messages: undecided }]) };
+      }
+      for (const d of decisions.values()) {
+        const until = d.extendUntil ? new Date(d.extendUntil) : null;
+        if (d.decision === 'extend' && (!until || until <= now)) return { error: DomainError.validation('extendUntil must be in the future.', [{ field: 'decisions.extendUntil', messages: [d.documentId] }]) };
+        await this.repo.setDecision(m, id, d.documentId, d.decision, d.reason ?? null, d.decision === 'extend' ? until : null);
+      }
+      await this.repo.approve(m, id, actor, now);
+      await this.audit.append(m, {
+        actor,
+        action: 'disposition.approve',
+        targetType: 'DispositionBatch',
+        targetId: id,
+        outcome: 'allowed',
+        details: { proposedBy: batch.proposedByName, documentIds: ids, decisions: [...decisions.values()].map((d) => ({ documentId: d.documentId, decision: d.decision })) },
+      });
+      return { ok: true as const };
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     if ('error' in outcome) {
       if (outcome.reason) {
         await this.audit.record({ actor, action: 'disposition.approve', targetType: 'DispositionBatch', targetId: id, outcome: 'denied', details: { reason: outcome.reason } });
@@ -183,17 +179,15 @@ export class DispositionService {
 
   /** Withdraws a proposal that has not been approved (either officer); audited. */
   async cancel(actor: Actor, id: string): Promise<BatchView> {
-    await this.access.auditRefusals(() =>
-      this.repo.dataSource.transaction(async (m) => {
-        const batch = await this.repo.findBatch(m, id, true);
-        if (!batch) throw DomainError.notFound('disposition batch');
-        if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
-        const items = await this.repo.items(m, id);
-        await this.access.requireCovered(actor, items.map((i) => i.documentId), RETENTION_DOCUMENT_ACTION, 'disposition.cancel', { type: 'DispositionBatch', id }, m);
-        await this.repo.cancel(m, id, this.clock.now());
-        await this.audit.append(m, { actor, action: 'disposition.cancel', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { proposedBy: batch.proposedByName } });
-      }),
-    );
+    await this.repo.dataSource.transaction(async (m) => {
+      const batch = await this.repo.findBatch(m, id, true);
+      if (!batch) throw DomainError.notFound('disposition batch');
+      if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
+      const items = await this.repo.items(m, id);
+      await this.access.requireCovered(actor, items.map((i) => i.documentId), RETENTION_DOCUMENT_ACTION, 'disposition.cancel', { type: 'DispositionBatch', id }, m);
+      await this.repo.cancel(m, id, this.clock.now());
+      await this.audit.append(m, { actor, action: 'disposition.cancel', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { proposedBy: batch.proposedByName } });
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     return this.view(actor, id);
   }
 

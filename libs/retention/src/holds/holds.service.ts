@@ -49,23 +49,21 @@ export class HoldsService {
   ) {}
 
   async create(actor: Actor, dto: CreateHoldDto): Promise<HoldView> {
-    const hold = await this.access.auditRefusals(() =>
-      this.holds.dataSource.transaction(async (m) => {
-        // Row locks serialise a new hold with a disposition executing on the same documents.
-        const facts = await this.retention.facts(m, dto.documentIds, true);
-        // Documents the officer may not see answer like missing ones, and the probe is audited (SPEC §4).
-        await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'hold.create', m);
-        const gone = facts.filter((f) => f.status === 'destroyed' || f.status === 'pending_disposition').map((f) => f.id);
-        if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
-        const id = await this.holds.insert(m, { name: dto.name, reason: dto.reason, by: actor, at: this.clock.now(), documentIds: dto.documentIds });
-        await this.retention.setStatus(m, dto.documentIds, 'on_hold');
-        await this.audit.append(m, { actor, action: 'hold.create', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: dto.name, documentIds: dto.documentIds } });
-        for (const documentId of dto.documentIds) {
-          await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
-        }
-        return (await this.holds.find(m, id))!;
-      }),
-    );
+    const hold = await this.holds.dataSource.transaction(async (m) => {
+      // Row locks serialise a new hold with a disposition executing on the same documents.
+      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Documents the officer may not see answer like missing ones, and the probe is audited (SPEC §4).
+      await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'hold.create', m);
+      const gone = facts.filter((f) => f.status === 'destroyed' || f.status === 'pending_disposition').map((f) => f.id);
+      if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
+      const id = await this.holds.insert(m, { name: dto.name, reason: dto.reason, by: actor, at: this.clock.now(), documentIds: dto.documentIds });
+      await this.retention.setStatus(m, dto.documentIds, 'on_hold');
+      await this.audit.append(m, { actor, action: 'hold.create', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: dto.name, documentIds: dto.documentIds } });
+      for (const documentId of dto.documentIds) {
+        await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
+      }
+      return (await this.holds.find(m, id))!;
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     return holdView(hold, new Set(hold.documentIds));
   }
 
@@ -79,25 +77,23 @@ export class HoldsService {
   }
 
   async release(actor: Actor, id: string): Promise<HoldView> {
-    const hold = await this.access.auditRefusals(() =>
-      this.holds.dataSource.transaction(async (m) => {
-        const current = await this.holds.find(m, id, true);
-        if (!current) throw DomainError.notFound('hold');
-        if (current.releasedAt) throw new DomainError(ErrorCode.Conflict, 'The hold has already been released.');
-        await this.retention.facts(m, current.documentIds, true);
-        // Releasing lets records go: only an officer with the right on every one of them may.
-        await this.access.requireCovered(actor, current.documentIds, RETENTION_DOCUMENT_ACTION, 'hold.release', { type: 'Hold', id }, m);
-        await this.holds.release(m, id, actor, this.clock.now());
-        const stillHeld = await this.holds.stillHeld(m, current.documentIds);
-        // Releasing the last hold makes a record eligible for disposition again.
-        await this.retention.setStatus(m, current.documentIds.filter((d) => !stillHeld.has(d)), 'active');
-        await this.audit.append(m, { actor, action: 'hold.release', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: current.name, documentIds: current.documentIds } });
-        for (const documentId of current.documentIds) {
-          await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
-        }
-        return (await this.holds.find(m, id))!;
-      }),
-    );
+    const hold = await this.holds.dataSource.transaction(async (m) => {
+      const current = await this.holds.find(m, id, true);
+      if (!current) throw DomainError.notFound('hold');
+      if (current.releasedAt) throw new DomainError(ErrorCode.Conflict, 'The hold has already been released.');
+      await this.retention.facts(m, current.documentIds, true);
+      // Releasing lets records go: only an officer with the right on every one of them may.
+      await this.access.requireCovered(actor, current.documentIds, RETENTION_DOCUMENT_ACTION, 'hold.release', { type: 'Hold', id }, m);
+      await this.holds.release(m, id, actor, this.clock.now());
+      const stillHeld = await this.holds.stillHeld(m, current.documentIds);
+      // Releasing the last hold makes a record eligible for disposition again.
+      await this.retention.setStatus(m, current.documentIds.filter((d) => !stillHeld.has(d)), 'active');
+      await this.audit.append(m, { actor, action: 'hold.release', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: current.name, documentIds: current.documentIds } });
+      for (const documentId of current.documentIds) {
+        await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
+      }
+      return (await this.holds.find(m, id))!;
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     return holdView(hold, new Set(hold.documentIds));
   }
 }
