@@ -5,8 +5,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { DocumentAccess, documentSubject, type AppAbility } from '@kura/access';
-import { AuditRepository, type AuditEventView, type Page, type PagingQuery } from '@kura/audit';
-import { AuditService } from '@kura/audit';
+import { AuditRepository, AuditService, type AuditEventView, type Page, type PagingQuery } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode, FieldError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
@@ -293,7 +292,7 @@ export class DocumentsService {
     });
   }
 
-    private async currentOf(doc: DocumentEntity): Promise<DocumentVersionEntity> {
+  private async currentOf(doc: DocumentEntity): Promise<DocumentVersionEntity> {
     const v = await this.repo.findVersion(doc.id, doc.currentVersion);
     if (!v) throw new Error(`document ${doc.id} has no current version row`);
     return v;
