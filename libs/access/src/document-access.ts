@@ -101,8 +101,9 @@ export class DocumentAccess {
   /**
    * For a set of documents the caller named (a hold, an event, a proposal): passes only if
    * the actor may take `action` on every one. Run it after locking the rows, in the same
-   * transaction (pass its manager; end the transaction with `.catch(auditRefusal)`). Ids the actor may not see answer 404 exactly like missing ones (and the
-   * body lists only ids the caller sent); the probe is audited with the hidden ids.
+   * transaction (pass its manager; end the transaction with `.catch(auditRefusal)`). Ids
+   * the actor may not see answer 404 exactly like missing ones (the body lists only ids
+   * the caller sent); the probe is audited with the hidden ids.
    */
   async requireAll(actor: Actor, ids: string[], action: Action, auditAction: string, manager?: EntityManager): Promise<void> {
     const readable = this.split(await this.rows.admitted(ids, this.filter(actor, 'read'), manager), ids);
