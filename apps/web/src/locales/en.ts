@@ -103,7 +103,7 @@ export const en = {
     save: 'Save',
     saved: 'Saved.',
   },
-  history: { title: 'Access history', show: 'Show access history', notYours: 'Only the owner, records officers and auditors may read this history.' },
+  history: { shown: 'Newest {{shown}} of {{total}} events.', title: 'Access history', show: 'Show access history', notYours: 'Only the owner, records officers and auditors may read this history.' },
   series: {
     title: 'File plan (record series)',
     code: 'Code',
@@ -141,6 +141,7 @@ export const en = {
     releaseNamed: 'Release hold {{name}}',
     place: 'Place a hold',
     placeSubmit: 'Place hold',
+    withheld: '+{{count}} not visible to you',
     documentIds: 'Document ids',
     documentIdsHint: 'One per line or comma-separated',
   },
@@ -171,6 +172,7 @@ export const en = {
     executing: 'Destroying: crypto-erase, object deletion, verification…',
     certificate: 'Certificate of deletion',
     publicKey: 'Public key for verification',
+    documentCount: '{{count}} documents',
   },
   audit: {
     title: 'Audit trail',

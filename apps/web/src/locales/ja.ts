@@ -105,7 +105,7 @@ export const ja: typeof en = {
     save: '保存',
     saved: '保存しました。',
   },
-  history: { title: 'アクセス履歴', show: 'アクセス履歴を表示', notYours: 'この履歴を見られるのは所有者・記録管理責任者・監査人だけです。' },
+  history: { shown: '新しい順に {{total}} 件中 {{shown}} 件を表示', title: 'アクセス履歴', show: 'アクセス履歴を表示', notYours: 'この履歴を見られるのは所有者・記録管理責任者・監査人だけです。' },
   series: {
     title: 'ファイル計画（記録シリーズ）',
     code: 'コード',
@@ -143,6 +143,7 @@ export const ja: typeof en = {
     releaseNamed: 'ホールド {{name}} を解除',
     place: 'ホールドの設定',
     placeSubmit: 'ホールドを設定',
+    withheld: 'ほか閲覧権限のない {{count}} 件',
     documentIds: '文書 ID',
     documentIdsHint: '1行に1つ、またはカンマ区切り',
   },
@@ -173,6 +174,7 @@ export const ja: typeof en = {
     executing: '廃棄中：暗号消去、オブジェクト削除、検証…',
     certificate: 'データ消去証明書',
     publicKey: '検証用の公開鍵',
+    documentCount: '文書 {{count}} 件',
   },
   audit: {
     title: '監査証跡',

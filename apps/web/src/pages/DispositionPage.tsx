@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, downloadVia, getJson, sendJson, type Classification, type Me } from '../api';
-import { ClassificationTag, ErrorMessage, Field, PageTitle, useLoad, useShownClassifications } from '../components';
+import { ApiError, downloadVia, getJson, sendJson, type Classification, type Me, type Page } from '../api';
+import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
 import { formatBytes, formatDate, formatDateTime } from '../i18n';
 import { Link } from '../router';
 
@@ -23,7 +23,17 @@ interface BatchView {
   approvedAt: string | null;
   completedAt: string | null;
   items: Array<{ documentId: string; state: string; dueReason: string; decision: string | null }>;
+  /** Documents in the batch this reader may not see: a count, never ids. */
+  withheldItems?: number;
   certificate: string | null;
+}
+interface BatchSummary {
+  id: string;
+  state: string;
+  proposedBy: string;
+  proposedAt: string;
+  approvedBy: string | null;
+  documents: number;
 }
 interface Proposal extends BatchView {
   plan: Array<{ documentId: string; title: string; classification: Classification; versions: unknown[] }>;
@@ -32,9 +42,10 @@ interface Proposal extends BatchView {
 
 export function DispositionPage({ me }: { me: Me }) {
   const { t, i18n } = useTranslation();
-  const due = useLoad((signal) => getJson<{ items: DueItem[] }>('/disposition/due', signal), []);
+  const [duePage, setDuePage] = useState(1);
+  const due = useLoad((signal) => getJson<Page<DueItem>>(`/disposition/due?page=${duePage}&pageSize=50`, signal), [duePage]);
   const batches = useLoad(
-    (signal) => getJson<{ items: BatchView[] }>('/disposition/batches', signal).catch((err: unknown) => {
+    (signal) => getJson<Page<BatchSummary>>('/disposition/batches?pageSize=20', signal).catch((err: unknown) => {
       // Older servers have no batch list; the console then opens batches by id.
       if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
       throw err;
@@ -111,6 +122,9 @@ export function DispositionPage({ me }: { me: Me }) {
           </tbody>
         </table>
       )}
+      {due.data && typeof due.data.total === 'number' && due.data.total > due.data.pageSize && (
+        <Pager page={due.data.page} pageSize={due.data.pageSize} total={due.data.total} onPage={setDuePage} />
+      )}
       <button type="button" className="primary" disabled={!selected.length} onClick={() => void propose()}>
         {t('disposition.propose', { count: selected.length })}
       </button>
@@ -142,6 +156,7 @@ export function DispositionPage({ me }: { me: Me }) {
             <li key={b.id}>
               <button type="button" className="linklike" onClick={() => setOpened(b.id)}>
                 {formatDateTime(b.proposedAt, i18n.language)} — {t(`batchState.${b.state}`, { defaultValue: b.state })} — {b.proposedBy}
+                {typeof b.documents === 'number' && ` — ${t('disposition.documentCount', { count: b.documents })}`}
               </button>
             </li>
           ))}
@@ -194,7 +209,10 @@ function Batch({ id, me, onChanged }: { id: string; me: Me; onChanged: () => voi
         <dt>{t('disposition.approvedBy')}</dt>
         <dd>{b.approvedBy ? `${b.approvedBy} (${formatDateTime(b.approvedAt, i18n.language)})` : t('disposition.awaitingSecond')}</dd>
         <dt>{t('disposition.documents')}</dt>
-        <dd>{b.items.length}</dd>
+        <dd>
+          {b.items.length + (b.withheldItems ?? 0)}
+          {(b.withheldItems ?? 0) > 0 && ` (${t('holds.withheld', { count: b.withheldItems })})`}
+        </dd>
       </dl>
       {b.state === 'proposed' && (
         <>

@@ -280,7 +280,10 @@ function EditForm({ document: d, me, onDone }: { document: DocumentView; me: Me;
 function AccessHistory({ id }: { id: string }) {
   const { t, i18n } = useTranslation();
   const [open, setOpen] = useState(false);
-  const history = useLoad((signal) => (open ? getJson<{ items: HistoryItem[] }>(`/documents/${id}/access-history`, signal) : Promise.resolve(undefined)), [id, open]);
+  const history = useLoad(
+    (signal) => (open ? getJson<{ items: HistoryItem[]; total?: number }>(`/documents/${id}/access-history?pageSize=100`, signal) : Promise.resolve(undefined)),
+    [id, open],
+  );
   return (
     <section aria-labelledby="history-heading">
       <h2 id="history-heading">{t('history.title')}</h2>
@@ -293,6 +296,9 @@ function AccessHistory({ id }: { id: string }) {
         <p>{t('history.notYours')}</p>
       ) : (
         <ErrorMessage error={history.error} />
+      )}
+      {history.data && typeof history.data.total === 'number' && (
+        <p>{t('history.shown', { shown: history.data.items.length, total: history.data.total })}</p>
       )}
       {history.data && (
         <table>

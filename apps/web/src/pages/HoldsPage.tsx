@@ -11,6 +11,8 @@ interface HoldView {
   reason: string;
   active: boolean;
   documentIds: string[];
+  /** Documents on the hold this reader may not see: a count, never ids. */
+  withheldDocuments?: number;
   createdAt: string;
   createdBy: string;
   releasedAt: string | null;
@@ -61,6 +63,7 @@ export function HoldsPage({ me }: { me: Me }) {
                         </Link>
                       </li>
                     ))}
+                    {(h.withheldDocuments ?? 0) > 0 && <li>{t('holds.withheld', { count: h.withheldDocuments })}</li>}
                   </ul>
                 </td>
                 <td>
