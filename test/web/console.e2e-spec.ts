@@ -32,6 +32,8 @@ describe('Web console in a real browser (e2e)', () => {
   let browser: Browser;
   let shots: string;
   const findings: AxeFinding[] = [];
+  // Anything the strict CSP blocked, and any uncaught error in the console's own scripts.
+  const pageProblems: string[] = [];
   const contexts: BrowserContext[] = [];
   let adminToken: string;
   let clerk: TestUser;
@@ -48,7 +50,12 @@ describe('Web console in a real browser (e2e)', () => {
   const open = async (language: 'en' | 'ja' = 'en'): Promise<Page> => {
     const ctx = await newContext(browser, language);
     contexts.push(ctx);
-    return ctx.newPage();
+    const page = await ctx.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) pageProblems.push(m.text());
+    });
+    page.on('pageerror', (e) => pageProblems.push(`${e.name}: ${e.message}`));
+    return page;
   };
   const axe = async (page: Page, label: string) => findings.push(...(await seriousViolations(page, label)));
   const shoot = async (page: Page, name: string) => {
@@ -372,12 +379,13 @@ describe('Web console in a real browser (e2e)', () => {
     expect(refused.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('has no serious or critical accessibility violation on any page visited', async () => {
+  it('has no serious or critical accessibility violation, CSP violation or script error on any page visited', async () => {
     const page = await open('ja');
     await page.goto(`${baseUrl}/login`);
     await page.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
     await axe(page, 'login');
     expect(findings).toEqual([]);
+    expect(pageProblems).toEqual([]);
     expect(findings.length).toBe(0);
   });
 });
