@@ -1,6 +1,10 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';
@@ -72,6 +76,32 @@ describe('Browser sessions and the console (e2e)', () => {
     const logins = await auditRows('auth.login');
     expect(logins.at(-1)).toMatchObject({ outcome: 'allowed' });
     expect(JSON.stringify(await db.query(`SELECT * FROM audit_events`))).not.toContain(session.value);
+  });
+
+  it('marks both cookies Secure when the console is reached over TLS', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-tls-'));
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
+    const server = createServer({ key: await readFile(path.join(dir, 'key.pem')), cert: await readFile(path.join(dir, 'cert.pem')) }, t.app.getHttpAdapter().getInstance());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await request(`https://127.0.0.1:${(server.address() as AddressInfo).port}`)
+        .post('/api/v1/auth/login').disableTLSCerts().send({ ...ADMIN, session: 'cookie' }).expect(200);
+      for (const c of cookiesOf(res)) expect(c.attributes).toEqual(expect.arrayContaining(['secure', 'samesite=strict']));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a login posted by a cross-site form (login CSRF): only JSON is accepted, no cookie is set', async () => {
+    // A form can send text/plain or urlencoded without a preflight, never application/json.
+    const res = await request(t.http).post('/api/v1/auth/login').set('Content-Type', 'text/plain')
+      .send(JSON.stringify({ username: ADMIN.username, password: ADMIN.password, session: 'cookie' }));
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const form = await request(t.http).post('/api/v1/auth/login').type('form').send({ username: ADMIN.username, password: ADMIN.password, session: 'cookie' });
+    expect(form.status).toBeGreaterThanOrEqual(400);
+    expect(form.headers['set-cookie']).toBeUndefined();
   });
 
   it('refuses an unsafe cookie request without the CSRF header, audits it, and changes nothing', async () => {

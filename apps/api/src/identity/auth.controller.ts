@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { DomainError, ErrorCode } from '@kura/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Authenticated, Public } from '@kura/access';
 import {
@@ -19,6 +20,11 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult | BrowserLoginResult> {
+    // Login CSRF: a cross-site form can post urlencoded or text/plain without a preflight, never
+    // JSON, so a cookie login that is not JSON is someone else's page logging the browser in.
+    if (dto.session === 'cookie' && !req.is('application/json')) {
+      throw new DomainError(ErrorCode.UnsupportedMediaType, 'A browser login must be sent as application/json.');
+    }
     const result = await this.auth.login(dto.username, dto.password);
     if (dto.session !== 'cookie') return result;
     // The web console: the token goes only into an HttpOnly cookie, never to page scripts.
