@@ -1,6 +1,11 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import * as os from 'node:os';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { PrivilegeGrantsService } from '@kura/identity';
+import { CliModule } from '../apps/cli/src/cli.module';
+import { runUsersCommand } from '../apps/cli/src/users.command';
 import { startTestApp, TestApp } from './support/app';
 import { completeFirstLogin, createUser, login, loginAdmin, secondAdmin } from './support/auth';
 
@@ -311,6 +316,63 @@ describe('Segregation of duties in user administration (e2e)', () => {
       const res = await request(t.http).patch(`/api/v1/users/${user.id}`).set(bearer(admin)).send({ designations: ['mynumber_handler'] }).expect(200);
       await expect(t.app.get(PrivilegeGrantsService).approveByOperator('cli:tester', res.body.pendingGrants[0].id as string)).rejects.toMatchObject({ code: 'forbidden' });
       expect(await userRow(user.id)).toMatchObject({ designations: [] });
+    });
+  });
+
+  describe('a new installation gets its first privileged users (the operator CLI)', () => {
+    let fresh: TestApp;
+    let cli: INestApplicationContext;
+    beforeAll(async () => {
+      fresh = await startTestApp();
+      cli = await NestFactory.createApplicationContext(CliModule.register(fresh.config, { databaseUrl: fresh.databaseUrl, s3: fresh.s3 }), { logger: false });
+    });
+    afterAll(async () => {
+      await cli?.close();
+      await fresh?.close();
+    });
+    const run = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runUsersCommand(args, cli, (l) => out.push(l), (l) => err.push(l));
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+
+    it('the bootstrap admin requests, the operator approves while that admin is alone, then four-eyes is the admins\' again', async () => {
+      const boot = await loginAdmin(fresh.http);
+      const second = await request(fresh.http).post('/api/v1/users').set(bearer(boot)).send(newUser('second-admin', { roles: ['admin'], clearance: 'PUBLIC', departments: [] })).expect(201);
+      const officer = await request(fresh.http).post('/api/v1/users').set(bearer(boot)).send(newUser('first-officer')).expect(201);
+      expect(second.body).toMatchObject({ roles: [] });
+
+      const listed = await run('grants');
+      expect(listed.code).toBe(0);
+      expect((JSON.parse(listed.out) as Array<{ id: string }>).map((g) => g.id).sort()).toEqual([...second.body.pendingGrants, ...officer.body.pendingGrants].map((g: { id: string }) => g.id).sort());
+
+      const operator = `cli:${os.userInfo().username}`;
+      const approved = await run('approve', second.body.pendingGrants[0].id as string, '--comment', 'appointed by the board, minute 12');
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.out)).toMatchObject({ status: 'approved', decidedById: null, decidedByUsername: operator });
+      const fdb = fresh.app.get(DataSource);
+      const [event] = (await fdb.query(`SELECT actor_id, actor_name, outcome, details FROM audit_events WHERE action = 'user.grant.approve' ORDER BY seq`)) as AuditRow[];
+      expect(event).toMatchObject({ actor_id: null, actor_name: operator, outcome: 'allowed', details: expect.objectContaining({ operator: true, requestedBy: 'admin' }) });
+
+      // Two administrators now: the operator path is closed, the approval is the second admin's.
+      const refused = await run('approve', officer.body.pendingGrants[0].id as string);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/^refused: .*administrator/);
+      const [denied] = (await fdb.query(`SELECT actor_name, outcome, details FROM audit_events WHERE action = 'user.grant.approve' AND outcome = 'denied'`)) as AuditRow[];
+      expect(denied).toMatchObject({ actor_name: operator, details: expect.objectContaining({ reason: 'second_admin_exists' }) });
+      const [row] = (await fdb.query(`SELECT roles FROM users WHERE id = $1`, [officer.body.id])) as Array<{ roles: string[] }>;
+      expect(row.roles).toEqual([]);
+
+      const token = await completeFirstLogin(fresh.http, 'second-admin', newUser('second-admin').password);
+      for (const g of officer.body.pendingGrants as Array<{ id: string }>) {
+        await request(fresh.http).post(`/api/v1/users/grants/${g.id}/approve`).set(bearer(token)).send({}).expect(200);
+      }
+      const [after] = (await fdb.query(`SELECT roles, clearance FROM users WHERE id = $1`, [officer.body.id])) as Array<{ roles: string[]; clearance: number }>;
+      expect(after).toEqual({ roles: ['records_officer'], clearance: 3 });
+
+      expect((await run('approve', 'not-a-uuid').catch((e: Error) => ({ code: -1, out: '', err: e.message }))).err).toMatch(/grant id/);
+      expect((await run('frobnicate')).code).toBe(2);
     });
   });
 });

@@ -94,10 +94,12 @@ export class PrivilegeGrantsService {
     });
   }
 
-  async list(actor: Actor, filter: { status?: GrantStatus; userId?: string }): Promise<{ items: PrivilegeGrantView[] }> {
+  /** Newest first; audited as a read of who holds (or may soon hold) what. `reader` is an administrator or the operator at the CLI. */
+  async list(reader: Actor | { operator: string }, filter: { status?: GrantStatus; userId?: string }): Promise<{ items: PrivilegeGrantView[] }> {
     await this.expireDue();
     const items = await this.views(await this.grants.list(filter));
-    await this.audit.record({ actor, action: 'user.grant.list', outcome: 'allowed', targetType: 'PrivilegeGrant', details: { ...filter, count: items.length } });
+    const who = 'operator' in reader ? { actor: null, actorName: reader.operator } : { actor: reader };
+    await this.audit.record({ ...who, action: 'user.grant.list', outcome: 'allowed', targetType: 'PrivilegeGrant', details: { ...filter, count: items.length } });
     return { items };
   }
 
