@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import type { Server } from 'node:http';
 import * as os from 'node:os';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,6 +8,7 @@ import { PrivilegeGrantsService } from '@kura/identity';
 import { CliModule } from '../apps/cli/src/cli.module';
 import { runUsersCommand } from '../apps/cli/src/users.command';
 import { startTestApp, TestApp } from './support/app';
+import { superuser } from './support/audit';
 import { completeFirstLogin, createUser, login, loginAdmin, secondAdmin } from './support/auth';
 
 // scrypt logins on a shared machine need more than the default 5 s.
@@ -265,6 +267,38 @@ describe('Segregation of duties in user administration (e2e)', () => {
       } finally {
         t.clock.advance(-(t.config.privilegeGrantTtlHours * 3600_000 + 1000));
       }
+    });
+
+    it('two approvals of one grant racing: one applies it, the other answers 409 (the user row lock orders them)', async () => {
+      const user = await createUser(t.http, admin, { roles: ['staff'] });
+      const res = await request(t.http).patch(`/api/v1/users/${user.id}`).set(bearer(admin)).send({ designations: ['mynumber_handler'] }).expect(200);
+      const [grant] = res.body.pendingGrants as Array<{ id: string }>;
+      const second = await secondAdmin(t, admin);
+      const other = await login(t.http, second.username, second.password);
+      // Concurrent supertest requests need a server that is already listening (each would otherwise listen and close it).
+      const server = t.http as Server;
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const holder = await superuser(t);
+      const watcher = await superuser(t);
+      try {
+        // Hold the user's row so both approvals queue behind the same lock, then let them go.
+        await holder.query('BEGIN');
+        await holder.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [user.id]);
+        const racing = [second.token, other].map((token) => request(t.http).post(`/api/v1/users/grants/${grant.id}/approve`).set(bearer(token)).send({}).then((r) => r.status));
+        // Polled from another connection: inside a transaction pg_stat_activity is a snapshot.
+        for (let waiting = 0; waiting < 2; ) {
+          const { rows } = await watcher.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
+          waiting = rows[0].n;
+        }
+        await holder.query('COMMIT');
+        expect((await Promise.all(racing)).sort()).toEqual([200, 409]);
+      } finally {
+        await holder.end();
+        await watcher.end();
+      }
+      const [row] = (await db.query(`SELECT designations FROM users WHERE id = $1`, [user.id])) as Array<{ designations: string[] }>;
+      expect(row.designations).toEqual(['mynumber_handler']);
+      expect(((await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'user.grant.approve' AND outcome = 'allowed' AND details->>'grantId' = $1`, [grant.id])) as Array<{ n: number }>)[0].n).toBe(1);
     });
 
     it('deactivating a user withdraws their pending grants', async () => {
