@@ -79,13 +79,12 @@ describe('Web console in a real browser (e2e)', () => {
     await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     adminToken = await loginAdmin(t.http);
-    [clerk, handler, officerA, officerB, auditor] = await Promise.all([
-      createUser(t.http, adminToken, { username: `clerk-${run}`, displayName: '佐藤 花子', roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['general'] }),
-      createUser(t.http, adminToken, { username: `handler-${run}`, roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['general'], designations: ['mynumber_handler'] }),
-      createUser(t.http, adminToken, { username: `officer-a-${run}`, displayName: '記録 一郎', roles: ['records_officer'], clearance: 'SECRET', departments: ['general'] }),
-      createUser(t.http, adminToken, { username: `officer-b-${run}`, displayName: '記録 二郎', roles: ['records_officer'], clearance: 'SECRET', departments: ['general'] }),
-      createUser(t.http, adminToken, { username: `auditor-${run}`, displayName: '監査 三子', roles: ['auditor'], clearance: 'SECRET', departments: ['audit'] }),
-    ]);
+    // One at a time: privileges that need four eyes are approved by a second administrator the helper creates once.
+    clerk = await createUser(t.http, adminToken, { username: `clerk-${run}`, displayName: '佐藤 花子', roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['general'] });
+    handler = await createUser(t.http, adminToken, { username: `handler-${run}`, roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['general'], designations: ['mynumber_handler'] });
+    officerA = await createUser(t.http, adminToken, { username: `officer-a-${run}`, displayName: '記録 一郎', roles: ['records_officer'], clearance: 'SECRET', departments: ['general'] });
+    officerB = await createUser(t.http, adminToken, { username: `officer-b-${run}`, displayName: '記録 二郎', roles: ['records_officer'], clearance: 'SECRET', departments: ['general'] });
+    auditor = await createUser(t.http, adminToken, { username: `auditor-${run}`, displayName: '監査 三子', roles: ['auditor'], clearance: 'SECRET', departments: ['audit'] });
     const specific = await request(t.http).post('/api/v1/documents').set(bearer(handler))
       .field('title', specificTitle).field('kind', 'record').field('classification', 'INTERNAL').field('department', 'general').field('personalData', 'specific')
       .attach('file', Buffer.from('個人番号 1234'), 'ledger.txt')

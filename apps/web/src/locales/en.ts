@@ -255,5 +255,18 @@ export const en = {
     submit: 'Record event',
     recorded: 'Recorded for {{count}} documents.',
   },
+  grants: {
+    title: 'Privilege grants waiting for a second administrator',
+    pendingCount: '{{count}} pending grants',
+    privilege: 'Privilege',
+    requestedBy: 'Requested by',
+    expires: 'Expires',
+    ownRequest: 'Your request: another administrator decides.',
+    approve: 'Approve',
+    reject: 'Reject',
+    approveNamed: 'Approve the grant for {{name}}',
+    rejectNamed: 'Reject the grant for {{name}}',
+    kind: { role: 'Role', designation: 'Designation', clearance: 'Clearance' },
+  },
   notFound: { title: 'Page not found', home: 'Go to your start page' },
 };

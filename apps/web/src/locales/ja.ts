@@ -257,5 +257,18 @@ export const ja: typeof en = {
     submit: 'イベントを記録',
     recorded: '{{count}} 件の文書に記録しました。',
   },
+  grants: {
+    title: '別の管理者の承認待ちの権限付与',
+    pendingCount: '承認待ち {{count}} 件',
+    privilege: '権限',
+    requestedBy: '申請者',
+    expires: '期限',
+    ownRequest: 'あなたの申請です。別の管理者が判断します。',
+    approve: '承認',
+    reject: '却下',
+    approveNamed: '{{name}} への付与を承認',
+    rejectNamed: '{{name}} への付与を却下',
+    kind: { role: 'ロール', designation: '指定', clearance: '取扱資格' },
+  },
   notFound: { title: 'ページが見つかりません', home: 'スタートページへ' },
 };

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CLASSIFICATIONS, getJson, sendJson, type Me } from '../api';
+import { ApiError, CLASSIFICATIONS, getJson, sendJson, type Me } from '../api';
 import { ErrorMessage, Field, PageTitle, useLoad } from '../components';
 import { formatDateTime } from '../i18n';
 
@@ -16,6 +16,18 @@ interface UserView {
   mustChangePassword: boolean;
   locked: boolean;
   lastLoginAt: string | null;
+  /** Privileges that wait for a second administrator (four eyes). */
+  pendingGrants?: Grant[];
+}
+interface Grant {
+  id: string;
+  username: string | null;
+  privilege: 'role' | 'designation' | 'clearance';
+  value: string;
+  status: string;
+  requestedByUsername: string;
+  requestedAt: string;
+  expiresAt: string;
 }
 const ROLES = ['staff', 'records_officer', 'auditor', 'admin'];
 
@@ -63,6 +75,7 @@ export function UsersPage({ me }: { me: Me }) {
                 {u.active ? t('users.active') : t('users.inactive')}
                 {u.mustChangePassword && ` · ${t('users.mustChange')}`}
                 {u.locked && ` · ${t('users.locked')}`}
+                {(u.pendingGrants?.length ?? 0) > 0 && ` · ${t('grants.pendingCount', { count: u.pendingGrants!.length })}`}
               </td>
               <td>{formatDateTime(u.lastLoginAt, i18n.language)}</td>
               <td>
@@ -81,6 +94,7 @@ export function UsersPage({ me }: { me: Me }) {
           ))}
         </tbody>
       </table>
+      <PendingGrants me={me} onDecided={users.reload} />
       {editing && <EditUserForm key={editing.id} user={editing} onDone={() => (setEditing(undefined), users.reload())} />}
       <CreateUserForm onDone={users.reload} />
     </section>
@@ -252,5 +266,76 @@ function EditUserForm({ user, onDone }: { user: UserView; onDone: () => void }) 
         {t('users.close')}
       </button>
     </form>
+  );
+}
+
+/** Four eyes on privileges: another administrator approves or rejects what one requested. */
+function PendingGrants({ me, onDecided }: { me: Me; onDecided: () => void }) {
+  const { t, i18n } = useTranslation();
+  const grants = useLoad(
+    (signal) =>
+      getJson<{ items: Grant[] }>('/users/grants?status=pending', signal).catch((err: unknown) => {
+        // Servers without privilege grants: nothing to show.
+        if (err instanceof ApiError && (err.status === 404 || err.status === 400)) return { items: [] };
+        throw err;
+      }),
+    [],
+  );
+  const [error, setError] = useState<unknown>();
+  const decide = async (g: Grant, decision: 'approve' | 'reject') => {
+    setError(undefined);
+    try {
+      await sendJson('POST', `/users/grants/${g.id}/${decision}`, {});
+      grants.reload();
+      onDecided();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  if (!grants.data?.items.length && !grants.error) return null;
+  return (
+    <section className="card" aria-labelledby="grants-heading">
+      <h2 id="grants-heading">{t('grants.title')}</h2>
+      <ErrorMessage error={grants.error ?? error} />
+      <table data-testid="grants-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('users.username')}</th>
+            <th scope="col">{t('grants.privilege')}</th>
+            <th scope="col">{t('grants.requestedBy')}</th>
+            <th scope="col">{t('grants.expires')}</th>
+            <th scope="col">{t('common.actions')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {grants.data?.items.map((g) => (
+            <tr key={g.id}>
+              <td>{g.username ?? '—'}</td>
+              <td>
+                {t(`grants.kind.${g.privilege}`)}: {g.privilege === 'role' ? t(`role.${g.value}`, { defaultValue: g.value }) : g.privilege === 'clearance' ? t(`classification.${g.value}`, { defaultValue: g.value }) : t('users.handler')}
+              </td>
+              <td>
+                {g.requestedByUsername} ({formatDateTime(g.requestedAt, i18n.language)})
+              </td>
+              <td>{formatDateTime(g.expiresAt, i18n.language)}</td>
+              <td>
+                {g.requestedByUsername === me.username ? (
+                  <small>{t('grants.ownRequest')}</small>
+                ) : (
+                  <>
+                    <button type="button" onClick={() => void decide(g, 'approve')} aria-label={t('grants.approveNamed', { name: g.username })}>
+                      {t('grants.approve')}
+                    </button>{' '}
+                    <button type="button" onClick={() => void decide(g, 'reject')} aria-label={t('grants.rejectNamed', { name: g.username })}>
+                      {t('grants.reject')}
+                    </button>
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
