@@ -57,6 +57,16 @@ describe('Web console in a real browser (e2e)', () => {
     page.on('pageerror', (e) => pageProblems.push(`${e.name}: ${e.message}`));
     return page;
   };
+  // Signed-in pages by username, reused across stories (each sign-in costs a scrypt check).
+  const signedIn = new Map<string, Page>();
+  const session = async (user: { username: string; password: string }): Promise<Page> => {
+    const known = signedIn.get(user.username);
+    if (known) return known;
+    const page = await open();
+    await signIn(page, baseUrl, user.username, user.password);
+    signedIn.set(user.username, page);
+    return page;
+  };
   const axe = async (page: Page, label: string) => findings.push(...(await seriousViolations(page, label)));
   const shoot = async (page: Page, name: string) => {
     await page.evaluate('window.scrollTo(0, 0)');
@@ -99,8 +109,7 @@ describe('Web console in a real browser (e2e)', () => {
   });
 
   it('staff: upload two files with progress → find them → new version (and an If-Match conflict explained) → labelled download', async () => {
-    const page = await open();
-    await signIn(page, baseUrl, clerk.username, clerk.password);
+    const page = await session(clerk);
     await page.getByRole('heading', { level: 1, name: 'Documents' }).waitFor();
     await axe(page, 'documents (empty)');
 
@@ -181,8 +190,7 @@ describe('Web console in a real browser (e2e)', () => {
   });
 
   it('records officer: series → hold → release → propose with dry run → a second officer approves → certificate', async () => {
-    const page = await open();
-    await signIn(page, baseUrl, officerA.username, officerA.password);
+    const page = await session(officerA);
     await page.getByRole('heading', { level: 1, name: 'Disposition' }).waitFor();
 
     await visit(page, '/series', 'File plan (record series)');
@@ -246,8 +254,7 @@ describe('Web console in a real browser (e2e)', () => {
   });
 
   it('auditor: filter the trail → export CSV, JSONL and PDF → verify the chain with its last signed checkpoint', async () => {
-    const page = await open();
-    await signIn(page, baseUrl, auditor.username, auditor.password);
+    const page = await session(auditor);
     await page.getByRole('heading', { level: 1, name: 'Audit trail' }).waitFor();
     await page.getByLabel('Action').fill('document.create');
     await page.getByLabel('Outcome').selectOption('allowed');
@@ -289,8 +296,7 @@ describe('Web console in a real browser (e2e)', () => {
   });
 
   it('admin: creates a user, who signs in with the temporary password and must change it first', async () => {
-    const page = await open();
-    await signIn(page, baseUrl, ADMIN.username, ADMIN.password);
+    const page = await session(ADMIN);
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
     await page.getByLabel('Username').fill(`newbie-${run}`);
     await page.getByLabel('Display name').fill('新人 太郎');
@@ -338,8 +344,7 @@ describe('Web console in a real browser (e2e)', () => {
       [auditor, ['/documents', `/documents/${specificId}`]],
     ];
     for (const [user, paths] of pages) {
-      const page = await open();
-      await signIn(page, baseUrl, user.username, user.password);
+      const page = await session(user);
       for (const p of paths) {
         await page.goto(`${baseUrl}${p}`);
         await page.getByRole('heading', { level: 1 }).first().waitFor();
@@ -352,8 +357,9 @@ describe('Web console in a real browser (e2e)', () => {
   });
 
   it('refuses a forged cross-site POST made from another site with the victim logged in', async () => {
-    const victim = await open();
-    await signIn(victim, baseUrl, ADMIN.username, ADMIN.password);
+    const victim = await session(ADMIN);
+    await victim.goto(`${baseUrl}/users`);
+    await victim.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
     const target = `${baseUrl}/api/v1/users`;
     const payload = JSON.stringify({ username: `forged-${run}`, password: 'Forged-Password-123', displayName: 'x', roles: ['admin'], clearance: 'SECRET', departments: ['x'], designations: [] });
     // A different site (localhost vs 127.0.0.1): a form post and a no-cors fetch, both with the victim's cookies if the browser would send them.
@@ -378,11 +384,34 @@ describe('Web console in a real browser (e2e)', () => {
     expect(refused.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('has no serious or critical accessibility violation, CSP violation or script error on any page visited', async () => {
+  it('works by keyboard, and has no serious or critical accessibility violation, CSP violation or script error on any page visited', async () => {
     const page = await open('ja');
     await page.goto(`${baseUrl}/login`);
     await page.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
     await axe(page, 'login');
+
+    // By keyboard alone: sign in, skip link first, then the navigation.
+    const keys = await open();
+    await keys.goto(`${baseUrl}/login`);
+    await keys.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const focused = () => keys.evaluate('document.activeElement?.getAttribute("name") || document.activeElement?.textContent') as Promise<string>;
+    await keys.keyboard.press('Tab'); // language
+    await keys.keyboard.press('Tab');
+    expect(await focused()).toBe('username');
+    await keys.keyboard.type(clerk.username);
+    await keys.keyboard.press('Tab');
+    await keys.keyboard.type(clerk.password);
+    await keys.keyboard.press('Enter');
+    await keys.getByRole('heading', { level: 1, name: 'Documents' }).waitFor();
+    await keys.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to content');
+    await keys.keyboard.press('Tab');
+    expect(await focused()).toBe('Documents');
+    await keys.keyboard.press('Tab');
+    expect(await focused()).toBe('Upload');
+    await keys.keyboard.press('Enter');
+    await keys.getByRole('heading', { level: 1, name: 'Upload documents' }).waitFor();
+
     expect(findings).toEqual([]);
     expect(pageProblems).toEqual([]);
     expect(findings.length).toBe(0);
