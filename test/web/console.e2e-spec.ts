@@ -181,6 +181,11 @@ describe('Web console in a real browser (e2e)', () => {
       expect(stdout).toContain('CONFIDENTIAL');
     }
 
+    // Restore makes a new version from an old one; nothing is rewritten.
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    await page.getByTestId('current-version').filter({ hasText: /^4$/ }).waitFor();
+    await page.getByTestId('versions-table').getByText('Restored from version 1').waitFor();
+
     // The session cookie is invisible to page scripts; only the CSRF token is readable.
     const visible = (await page.evaluate('document.cookie')) as string;
     expect(visible).toContain('kura_csrf=');
