@@ -7,6 +7,7 @@ import { DocumentVersionEntity } from './document-version.entity';
 import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 import { KeyRotationService } from './key-rotation.service';
+import { DocumentLifecycle } from './lifecycle/document-lifecycle.service';
 import { VersionDigestService } from './version-digest.service';
 
 /**
@@ -16,7 +17,7 @@ import { VersionDigestService } from './version-digest.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity])],
-  providers: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService, PdfStamper, AbilityFactory],
-  exports: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService],
+  providers: [DocumentsRepository, DocumentsService, DocumentLifecycle, KeyRotationService, VersionDigestService, PdfStamper, AbilityFactory],
+  exports: [DocumentsRepository, DocumentsService, DocumentLifecycle, KeyRotationService, VersionDigestService],
 })
 export class DocumentsModule {}

@@ -23,6 +23,7 @@ import { AccessHistoryRow, DocumentListFilter, DocumentsRepository, InventoryRow
 import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { UpdateDocumentDto } from './dto/update-document.dto';
+import { assertWritable } from './lifecycle/document-lifecycle';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
 
@@ -462,7 +463,7 @@ export class DocumentsService {
     const ability = this.abilities.forActor(actor);
     if (!ifMatch) throw new DomainError(ErrorCode.PreconditionRequired, 'Send If-Match with the ETag of the version you are replacing.');
     const doc = await this.authorize(actor, ability, id, 'version', 'document.version');
-    this.assertWritable(doc);
+    assertWritable(doc.status);
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
     try {
@@ -475,8 +476,11 @@ export class DocumentsService {
       const content = stored;
       return await this.repo.transaction(async (m) => {
         const locked = await this.repo.lockById(m, id);
-        // Re-checked under the row lock: of two writers holding the same ETag, one gets 412.
-        if (!locked || !ifMatchSatisfied(ifMatch, locked.currentVersion)) throw this.stale(locked?.currentVersion ?? doc.currentVersion);
+        if (!locked) throw DomainError.notFound('document');
+        // Re-checked under the row lock: a disposition that started while the upload streamed wins.
+        assertWritable(locked.status);
+        // Of two writers holding the same ETag, one gets 412.
+        if (!ifMatchSatisfied(ifMatch, locked.currentVersion)) throw this.stale(locked.currentVersion);
         const now = this.clock.now();
         const number = locked.currentVersion + 1;
         await this.repo.insertVersion(m, this.versionRow(id, number, content, actor, now, dto.comment ?? null, null));
@@ -493,7 +497,7 @@ export class DocumentsService {
   async restore(actor: Actor, id: string, number: number, ifMatch: string | undefined): Promise<{ document: DocumentView; etag: string }> {
     const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'version', 'document.restore');
-    this.assertWritable(doc);
+    assertWritable(doc.status);
     if (ifMatch && !ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     const source = await this.repo.findVersion(id, number);
     if (!source) throw DomainError.notFound('version');
@@ -521,7 +525,9 @@ export class DocumentsService {
     try {
       return await this.repo.transaction(async (m) => {
         const locked = await this.repo.lockById(m, id);
-        if (!locked || (ifMatch && !ifMatchSatisfied(ifMatch, locked.currentVersion))) throw this.stale(locked?.currentVersion ?? doc.currentVersion);
+        if (!locked) throw DomainError.notFound('document');
+        assertWritable(locked.status);
+        if (ifMatch && !ifMatchSatisfied(ifMatch, locked.currentVersion)) throw this.stale(locked.currentVersion);
         const now = this.clock.now();
         const next = locked.currentVersion + 1;
         await this.repo.insertVersion(m, this.versionRow(id, next, content, actor, now, `restored from version ${number}`, number));
@@ -533,11 +539,6 @@ export class DocumentsService {
       await this.discard(content.storageKey);
       throw err;
     }
-  }
-
-  private assertWritable(doc: DocumentEntity): void {
-    if (doc.status === 'destroyed') throw new DomainError(ErrorCode.Gone, 'This document has been destroyed.');
-    if (doc.status === 'pending_disposition') throw new DomainError(ErrorCode.Conflict, 'This document is pending disposition and cannot change.');
   }
 
   private stale(current: number): DomainError {
@@ -570,6 +571,7 @@ export class DocumentsService {
     return this.repo.transaction(async (m) => {
       const locked = await this.repo.lockById(m, id);
       if (!locked) throw DomainError.notFound('document');
+      assertWritable(locked.status);
       if (locked.classification !== before.classification) throw new DomainError(ErrorCode.Conflict, 'The document was reclassified meanwhile; read it again.');
       if (dto.seriesId !== undefined && dto.seriesId !== locked.seriesId) await this.seriesGuard?.assertSeriesChangeAllowed(m, id, dto.seriesId);
       const now = this.clock.now();

@@ -1,4 +1,6 @@
 export * from './document.entity';
+export * from './lifecycle/document-lifecycle';
+export * from './lifecycle/document-lifecycle.service';
 export * from './document-version.entity';
 export * from './document.views';
 export * from './documents.repository';

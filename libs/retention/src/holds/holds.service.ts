@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { DocumentLifecycle } from '@kura/documents';
 import type { Actor } from '@kura/identity';
 import { mayRead } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
@@ -39,6 +40,7 @@ export class HoldsService {
   constructor(
     private readonly holds: HoldsRepository,
     private readonly retention: RetentionRepository,
+    private readonly lifecycle: DocumentLifecycle,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -54,7 +56,7 @@ export class HoldsService {
       const gone = facts.filter((f) => f.status === 'destroyed' || f.status === 'pending_disposition').map((f) => f.id);
       if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
       const id = await this.holds.insert(m, { name: dto.name, reason: dto.reason, by: actor, at: this.clock.now(), documentIds: dto.documentIds });
-      await this.retention.setStatus(m, dto.documentIds, 'on_hold');
+      await this.lifecycle.placeHold(m, dto.documentIds);
       await this.audit.append(m, { actor, action: 'hold.create', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: dto.name, documentIds: dto.documentIds } });
       for (const documentId of dto.documentIds) {
         await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
@@ -77,7 +79,7 @@ export class HoldsService {
       await this.holds.release(m, id, actor, this.clock.now());
       const stillHeld = await this.holds.stillHeld(m, current.documentIds);
       // Releasing the last hold makes a record eligible for disposition again.
-      await this.retention.setStatus(m, current.documentIds.filter((d) => !stillHeld.has(d)), 'active');
+      await this.lifecycle.releaseHold(m, current.documentIds.filter((d) => !stillHeld.has(d)));
       await this.audit.append(m, { actor, action: 'hold.release', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: current.name, documentIds: current.documentIds } });
       for (const documentId of current.documentIds) {
         await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
