@@ -1,10 +1,11 @@
 import * as http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { DOCUMENT_STATUSES, DocumentStatus, mayTransition } from '@kura/documents';
 import { ObjectStore } from '@kura/storage';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, login, loginAdmin, TestUser } from './support/auth';
-import { objectKeys, sql } from './support/documents';
+import { driveTo, objectKeys, sql } from './support/documents';
 import { multipart } from './support/multipart';
 
 jest.setTimeout(120_000);
@@ -178,5 +179,69 @@ describe('document lifecycle', () => {
       barrier.restore();
       store.delete = del;
     }
+  });
+
+  describe('PostgreSQL refuses what the state machine forbids', () => {
+    /** A document row with one keyed version, inserted directly (no service), then walked to `status`. */
+    async function rawDocument(status: DocumentStatus = 'active'): Promise<string> {
+      const id = randomUUID();
+      await sql(t.databaseUrl, `INSERT INTO documents (id, title, kind, classification, department, owner_id, personal_data, status, current_version, created_at, updated_at)
+                                VALUES ($1, 'raw', 'record', 1, 'hr', $2, 'none', 'active', 1, now(), now())`, [id, randomUUID()]);
+      await insertVersion(id, 1);
+      await driveTo({ query: (text: string, params?: unknown[]) => sql(t.databaseUrl, text, params) }, id, status);
+      return id;
+    }
+    function insertVersion(documentId: string, number: number) {
+      return sql(t.databaseUrl, `INSERT INTO document_versions (id, document_id, number, size, sha256, media_type, original_filename, author_id, created_at, storage_key, wrapped_key, kek_id, nonce_prefix, chunk_size)
+                                 VALUES ($1, $2, $3, 1, repeat('a', 64), 'text/plain', 'x.txt', $4, now(), $5, $6, 'kek-1', $7, 1048576)`,
+        [randomUUID(), documentId, number, randomUUID(), `documents/${documentId}/${randomUUID()}`, randomBytes(60), randomBytes(8)]);
+    }
+    const refused = /cannot go from|cannot change|no new version|no key write|erased only|created active|read-only/;
+
+    const pairs = DOCUMENT_STATUSES.flatMap((from) => DOCUMENT_STATUSES.filter((to) => to !== from).map((to) => [from, to] as const));
+    it.each(pairs)('%s → %s is admitted exactly when the state machine allows it', async (from, to) => {
+      const id = await rawDocument(from);
+      const update = sql(t.databaseUrl, `UPDATE documents SET status = $2 WHERE id = $1`, [id, to]);
+      if (mayTransition(from, to)) await update;
+      else await expect(update).rejects.toThrow(refused);
+      expect(await sql(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [id])).toEqual([{ status: mayTransition(from, to) ? to : from }]);
+    });
+
+    it('a document is created active', async () => {
+      const id = randomUUID();
+      await expect(sql(t.databaseUrl, `INSERT INTO documents (id, title, kind, classification, department, owner_id, personal_data, status, current_version, created_at, updated_at)
+                                        VALUES ($1, 'raw', 'record', 1, 'hr', $2, 'none', 'destroyed', 1, now(), now())`, [id, randomUUID()])).rejects.toThrow(refused);
+      expect(await sql(t.databaseUrl, `SELECT id FROM documents WHERE id = $1`, [id])).toEqual([]);
+    });
+
+    it.each(['pending_disposition', 'destroyed'] as const)('no version, metadata change or key write for a document %s', async (status) => {
+      const id = await rawDocument(status);
+      await expect(insertVersion(id, 2)).rejects.toThrow(refused);
+      for (const set of [`title = 'renamed'`, `classification = 0`, `series_id = NULL, tags = '{x}'`, `current_version = 2`, `updated_at = now() + interval '1 day'`, `personal_data = 'specific'`]) {
+        await expect(sql(t.databaseUrl, `UPDATE documents SET ${set} WHERE id = $1`, [id])).rejects.toThrow(refused);
+      }
+      await expect(sql(t.databaseUrl, `UPDATE document_versions SET wrapped_key = $2, kek_id = 'kek-2' WHERE document_id = $1`, [id, randomBytes(60)])).rejects.toThrow(/no key write|cannot be restored/);
+      // Reading a tombstone still records when it was last accessed.
+      await sql(t.databaseUrl, `UPDATE documents SET last_accessed_at = now() WHERE id = $1`, [id]);
+      expect(await sql(t.databaseUrl, `SELECT title, classification, current_version, status FROM documents WHERE id = $1`, [id])).toEqual([{ title: 'raw', classification: 1, current_version: 1, status }]);
+      expect(await sql(t.databaseUrl, `SELECT count(*)::int AS n FROM document_versions WHERE document_id = $1`, [id])).toEqual([{ n: 1 }]);
+    });
+
+    it('a key is erased only by a disposition in progress; held documents still take versions and re-wraps', async () => {
+      const active = await rawDocument('active');
+      await expect(sql(t.databaseUrl, `UPDATE document_versions SET wrapped_key = NULL WHERE document_id = $1`, [active])).rejects.toThrow(refused);
+      expect(await sql(t.databaseUrl, `SELECT wrapped_key IS NOT NULL AS k FROM document_versions WHERE document_id = $1`, [active])).toEqual([{ k: true }]);
+      const held = await rawDocument('on_hold');
+      await insertVersion(held, 2);
+      await sql(t.databaseUrl, `UPDATE document_versions SET wrapped_key = $2, kek_id = 'kek-2' WHERE document_id = $1`, [held, randomBytes(60)]);
+      await sql(t.databaseUrl, `UPDATE documents SET title = 'held, retitled', current_version = 2 WHERE id = $1`, [held]);
+    });
+
+    it('the published views are read-only', async () => {
+      const id = await rawDocument('active');
+      await expect(sql(t.databaseUrl, `UPDATE document_facts SET status = 'destroyed' WHERE id = $1`, [id])).rejects.toThrow(/read-only/);
+      await expect(sql(t.databaseUrl, `DELETE FROM document_version_facts WHERE document_id = $1`, [id])).rejects.toThrow(/read-only/);
+      expect(await sql(t.databaseUrl, `SELECT status, has_key FROM document_facts d JOIN document_version_facts v ON v.document_id = d.id WHERE d.id = $1`, [id])).toEqual([{ status: 'active', has_key: true }]);
+    });
   });
 });
