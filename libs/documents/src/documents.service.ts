@@ -24,6 +24,7 @@ import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { UpdateDocumentDto } from './dto/update-document.dto';
 import { assertWritable } from './lifecycle/document-lifecycle';
+import { auditedChanges, METADATA_FIELDS, metadataChanges } from './metadata/metadata-changes';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
 
@@ -549,17 +550,18 @@ export class DocumentsService {
 
   async update(actor: Actor, id: string, dto: UpdateDocumentDto): Promise<{ document: DocumentView; etag: string }> {
     const ability = this.abilities.forActor(actor);
-    const changes = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
-    if (changes.length === 0) throw DomainError.validation('Nothing to change.');
+    const named = METADATA_FIELDS.filter((k) => dto[k] !== undefined);
+    if (named.length === 0 && dto.classification === undefined) throw DomainError.validation('Nothing to change.');
     const before = await this.authorize(actor, ability, id, 'read', 'document.update');
-    const reclassify = dto.classification !== undefined && dto.classification !== before.classification;
-    const others = changes.filter((k) => k !== 'classification');
-    if (others.length && !ability.can('update', documentSubject(before))) {
-      await this.audit.record({ actor, action: 'document.update', targetType: 'Document', targetId: id, outcome: 'denied', details: { fields: others } });
-      throw new DomainError(ErrorCode.Forbidden, 'You may not change this document.');
+    // Every named field needs its right, changed or not: a no-op PATCH is no way around a refusal.
+    // The series is the records officers' field (field-level rule): it decides when a record is destroyed.
+    const refused = named.filter((f) => !ability.can('update', documentSubject(before), f));
+    if (refused.length) {
+      await this.audit.record({ actor, action: 'document.update', targetType: 'Document', targetId: id, outcome: 'denied', details: { fields: refused } });
+      throw new DomainError(ErrorCode.Forbidden, refused.includes('seriesId') ? 'Only a records officer may change the series of a document.' : 'You may not change this document.');
     }
-    if (reclassify) {
-      const after = { ...before, classification: dto.classification as number };
+    if (dto.classification !== undefined) {
+      const after = { ...before, classification: dto.classification };
       const downgrade = after.classification < before.classification;
       // Only the owner or a records officer reclassifies; only a records officer downgrades (issue 4).
       const allowed = ability.can('reclassify', documentSubject(before)) && ability.can('reclassify', documentSubject(after)) && (!downgrade || ability.can('downgrade', documentSubject(before)));
@@ -571,20 +573,18 @@ export class DocumentsService {
     return this.repo.transaction(async (m) => {
       const locked = await this.repo.lockById(m, id);
       if (!locked) throw DomainError.notFound('document');
+      // Re-checked under the row lock: a document pending disposition or destroyed keeps its metadata.
       assertWritable(locked.status);
       if (locked.classification !== before.classification) throw new DomainError(ErrorCode.Conflict, 'The document was reclassified meanwhile; read it again.');
-      if (dto.seriesId !== undefined && dto.seriesId !== locked.seriesId) await this.seriesGuard?.assertSeriesChangeAllowed(m, id, dto.seriesId);
+      const { patch, changes } = metadataChanges(locked, dto);
+      const reclassify = dto.classification !== undefined && dto.classification !== locked.classification;
+      if (changes.seriesId) await this.seriesGuard?.assertSeriesChangeAllowed(m, id, dto.seriesId ?? null);
       const now = this.clock.now();
-      const patch = {
-        ...(dto.title !== undefined && { title: dto.title }),
-        ...(dto.tags !== undefined && { tags: [...new Set(dto.tags)] }),
-        ...(dto.reviewDueAt !== undefined && { reviewDueAt: dto.reviewDueAt === null ? null : new Date(dto.reviewDueAt) }),
-        ...(dto.seriesId !== undefined && { seriesId: dto.seriesId }),
-        ...(reclassify && { classification: dto.classification }),
-      };
-      await this.repo.updateMetadata(m, id, patch, now).catch(unknownSeries);
-      if (others.length) {
-        await this.audit.append(m, { actor, action: 'document.update', targetType: 'Document', targetId: id, outcome: 'allowed', details: { fields: others } });
+      const changed = Object.keys(changes).length > 0;
+      if (changed || reclassify) await this.repo.updateMetadata(m, id, { ...patch, ...(reclassify && { classification: dto.classification }) }, now).catch(unknownSeries);
+      // Nothing changed: nothing written, updated_at kept, and still a trace of who asked.
+      if (changed || !reclassify) {
+        await this.audit.append(m, { actor, action: 'document.update', targetType: 'Document', targetId: id, outcome: 'allowed', details: { changes: auditedChanges(changes, locked.personalData) } });
       }
       if (reclassify) {
         await this.audit.append(m, {
@@ -593,10 +593,10 @@ export class DocumentsService {
           targetType: 'Document',
           targetId: id,
           outcome: 'allowed',
-          details: { from: classificationName(before.classification), to: classificationName(dto.classification as number), downgrade: (dto.classification as number) < before.classification },
+          details: { from: classificationName(locked.classification), to: classificationName(dto.classification as number), downgrade: (dto.classification as number) < locked.classification },
         });
       }
-      const updated = { ...locked, ...patch, updatedAt: now } as DocumentEntity;
+      const updated = changed || reclassify ? ({ ...locked, ...patch, ...(reclassify && { classification: dto.classification }), updatedAt: now } as DocumentEntity) : locked;
       const current = await this.repo.findVersion(id, updated.currentVersion, m);
       return { document: documentView(updated, current as DocumentVersionEntity), etag: versionEtag(updated.currentVersion) };
     });
