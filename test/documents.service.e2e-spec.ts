@@ -147,7 +147,10 @@ describe(DocumentsService.name, () => {
     expect(err.extensions).toEqual({ errors: [{ field: 'seriesId', messages: ['seriesId names no series'] }] });
     expect(await counts()).toEqual(before);
     const view = await upload(alice, fields({ title: 'no series yet' }), randomBytes(100));
-    await expectDomainError(docs.update(alice, view.id, { seriesId: randomUUID() }), ErrorCode.Validation);
+    // Assigning a series is the records officers' act; staff are refused before the file plan is asked.
+    await expectDomainError(docs.update(alice, view.id, { seriesId: randomUUID() }), ErrorCode.Forbidden);
+    const officer = actor({ username: 'series-officer', roles: [Role.RecordsOfficer], clearance: 3, departments: [] });
+    await expectDomainError(docs.update(officer, view.id, { seriesId: randomUUID() }), ErrorCode.Validation);
   });
 
   it('garbage-collects the object when the metadata transaction fails', async () => {
