@@ -65,10 +65,6 @@ function escapeLike(s: string): string {
 export class DocumentsRepository {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
-
   async insertDocument(manager: EntityManager, doc: DocumentEntity): Promise<void> {
     await manager.insert(DocumentEntity, doc);
   }
