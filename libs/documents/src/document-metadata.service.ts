@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AbilityFactory } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, Clock, DomainError, ErrorCode } from '@kura/common';
@@ -26,7 +26,7 @@ export class DocumentMetadataService {
     private readonly audit: AuditService,
     private readonly abilities: AbilityFactory,
     private readonly clock: Clock,
-    @Optional() @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard | null = null,
+    @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard,
   ) {}
 
   async update(actor: Actor, id: string, dto: UpdateDocumentDto): Promise<{ document: DocumentView; etag: string }> {
@@ -59,7 +59,7 @@ export class DocumentMetadataService {
       if (locked.classification !== before.classification) throw new DomainError(ErrorCode.Conflict, 'The document was reclassified meanwhile; read it again.');
       const { patch, changes } = metadataChanges(locked, dto);
       const reclassify = dto.classification !== undefined && dto.classification !== locked.classification;
-      if (changes.seriesId) await this.seriesGuard?.assertSeriesChangeAllowed(m, id, dto.seriesId ?? null);
+      if (changes.seriesId) await this.seriesGuard.assertSeriesChangeAllowed(m, id, dto.seriesId ?? null);
       const now = this.clock.now();
       const changed = Object.keys(changes).length > 0;
       if (changed || reclassify) await this.repo.updateMetadata(m, id, { ...patch, ...(reclassify && { classification: dto.classification }) }, now).catch(unknownSeries);

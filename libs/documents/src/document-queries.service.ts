@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AbilityFactory } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode } from '@kura/common';
@@ -49,7 +49,7 @@ export class DocumentQueriesService {
     private readonly audit: AuditService,
     private readonly abilities: AbilityFactory,
     private readonly clock: Clock,
-    @Optional() @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones | null = null,
+    @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones,
   ) {}
 
   private async currentOf(doc: DocumentEntity): Promise<DocumentVersionEntity> {
@@ -68,7 +68,7 @@ export class DocumentQueriesService {
     });
     const view = documentView(doc, current);
     // The tombstone of a destroyed record links to its certificate of deletion.
-    if (doc.status === 'destroyed' && this.tombstones) view.disposition = await this.tombstones.tombstone(id);
+    if (doc.status === 'destroyed') view.disposition = await this.tombstones.tombstone(id);
     return { document: view, etag: versionEtag(doc.currentVersion) };
   }
 

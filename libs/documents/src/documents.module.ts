@@ -17,27 +17,26 @@ import { DocumentLifecycle } from './lifecycle/document-lifecycle.service';
 import { VersionDigestService } from './version-digest.service';
 
 /**
- * Needs the global Config, Database, Storage, Audit and Crypto modules. AbilityFactory (the
- * one policy, libs/access) is stateless: provided here too so the worker and CLI can use
- * this module without the HTTP guards.
+ * The documents capability's core, for every process: its tables, its lifecycle (the API
+ * retention calls), stored content, fixity reads and KEK rotation. Needs the global Config,
+ * Database, Storage, Audit and Crypto modules.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity])],
-  providers: [
-    TransactionRunner,
-    DocumentsRepository,
-    DocumentAuthorizer,
-    ContentPipeline,
-    DocumentWritesService,
-    DocumentMetadataService,
-    DocumentQueriesService,
-    DocumentContentService,
-    DocumentLifecycle,
-    KeyRotationService,
-    VersionDigestService,
-    PdfStamper,
-    AbilityFactory,
-  ],
-  exports: [DocumentsRepository, DocumentWritesService, DocumentMetadataService, DocumentQueriesService, DocumentContentService, DocumentLifecycle, KeyRotationService, VersionDigestService],
+  providers: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService],
+  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService],
 })
 export class DocumentsModule {}
+
+/**
+ * What people do with documents (the api): the write path, metadata, queries and downloads.
+ * The importing application binds SERIES_CHANGE_GUARD and DOCUMENT_TOMBSTONES (retention's
+ * answers); they are required, so no process can run a PATCH that skips the legal-hold check.
+ * AbilityFactory (the one policy, libs/access) is stateless and provided here.
+ */
+@Module({
+  imports: [DocumentsModule],
+  providers: [DocumentAuthorizer, DocumentWritesService, DocumentMetadataService, DocumentQueriesService, DocumentContentService, PdfStamper, AbilityFactory],
+  exports: [DocumentsModule, DocumentWritesService, DocumentMetadataService, DocumentQueriesService, DocumentContentService],
+})
+export class DocumentServicesModule {}
