@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { DOCUMENT_STATUSES, DocumentStatus, mayTransition } from '@kura/documents';
+import { TransactionRunner } from '@kura/database';
+import { DOCUMENT_STATUSES, DocumentLifecycle, DocumentStatus, mayTransition } from '@kura/documents';
 import { ObjectStore } from '@kura/storage';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, login, loginAdmin, TestUser } from './support/auth';
@@ -242,6 +243,37 @@ describe('document lifecycle', () => {
       await expect(sql(t.databaseUrl, `UPDATE document_facts SET status = 'destroyed' WHERE id = $1`, [id])).rejects.toThrow(/read-only/);
       await expect(sql(t.databaseUrl, `DELETE FROM document_version_facts WHERE document_id = $1`, [id])).rejects.toThrow(/read-only/);
       expect(await sql(t.databaseUrl, `SELECT status, has_key FROM document_facts d JOIN document_version_facts v ON v.document_id = d.id WHERE d.id = $1`, [id])).toEqual([{ status: 'active', has_key: true }]);
+    });
+  });
+
+  describe('DocumentLifecycle.markDestroyed', () => {
+    it('refuses while a data key or an object remains, and answers exactly the versions it recorded destroyed', async () => {
+      const lifecycle = t.app.get(DocumentLifecycle);
+      const tx = t.app.get(TransactionRunner);
+      const id = await dueRecord('mark destroyed too early');
+      const [{ storage_key: key }] = await sql<{ storage_key: string }>(t.databaseUrl, `SELECT storage_key FROM document_versions WHERE document_id = $1`, [id]);
+      // Pending, but its key not yet erased.
+      await tx.run((m) => lifecycle.markPendingDisposition(m, id));
+      await expect(tx.run((m) => lifecycle.markDestroyed(m, id, new Date()))).rejects.toThrow(/Data keys remain/);
+      // Keys erased, but the object is still in the bucket.
+      await tx.run((m) => lifecycle.eraseKeys(m, id));
+      await expect(tx.run((m) => lifecycle.markDestroyed(m, id, new Date()))).rejects.toThrow(/Objects remain/);
+      expect(await sql(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [id])).toEqual([{ status: 'pending_disposition' }]);
+      await store.delete(key);
+      const destroyed = await tx.run((m) => lifecycle.markDestroyed(m, id, new Date()));
+      expect(destroyed.map((v) => [v.number, v.storageKey, v.hasKey])).toEqual([[1, key, false]]);
+      expect(await sql(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [id])).toEqual([{ status: 'destroyed' }]);
+    });
+
+    it('erases keys only during a disposition and never moves a document the state machine forbids', async () => {
+      const lifecycle = t.app.get(DocumentLifecycle);
+      const tx = t.app.get(TransactionRunner);
+      const id = await dueRecord('no early erase');
+      await expect(tx.run((m) => lifecycle.eraseKeys(m, id))).rejects.toThrow(/only by a disposition/);
+      await tx.run((m) => lifecycle.placeHold(m, [id]));
+      await expect(tx.run((m) => lifecycle.markPendingDisposition(m, id))).rejects.toThrow(/cannot go from on_hold to pending_disposition/);
+      await tx.run((m) => lifecycle.releaseHold(m, [id]));
+      expect(await sql(t.databaseUrl, `SELECT status, (SELECT count(*)::int FROM document_versions v WHERE v.document_id = d.id AND v.wrapped_key IS NOT NULL) AS keys FROM documents d WHERE id = $1`, [id])).toEqual([{ status: 'active', keys: 1 }]);
     });
   });
 });
