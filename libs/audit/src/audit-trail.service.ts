@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode } from '@kura/common';
-import type { Actor } from '@kura/identity';
+import { type Actor, DomainError, ErrorCode } from '@kura/common';
 import { AuditCheckpointEntity } from './audit-checkpoint.entity';
 import { AuditCheckpointService } from './audit-checkpoint.service';
 import type { AuditEventView, Page, Paging } from './audit-query.types';
