@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AbilityFactory } from '@kura/access';
+import { CryptoModule } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
 import { DocumentAuthorizer } from './access/document-authorizer';
 import { ContentPipeline } from './content/content-pipeline';
@@ -19,10 +20,10 @@ import { VersionDigestService } from './version-digest.service';
 /**
  * The documents capability's core, for every process: its tables, its lifecycle (the API
  * retention calls), stored content, fixity reads and KEK rotation. Needs the global Config,
- * Database, Storage, Audit and Crypto modules.
+ * Database, Storage and Audit modules.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity])],
+  imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity]), CryptoModule],
   providers: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService],
   exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService],
 })
