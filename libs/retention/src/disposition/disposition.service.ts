@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode, classificationName } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { renderCertificatePdf } from '../certificate/certificate-pdf';
 import { serializeSignedCertificate } from '../certificate/certificate-signing';
@@ -31,6 +32,7 @@ export interface ProposalView extends BatchView {
 @Injectable()
 export class DispositionService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly repo: DispositionRepository,
     private readonly retention: RetentionRepository,
     private readonly executor: DispositionExecutor,
@@ -39,7 +41,7 @@ export class DispositionService {
   ) {}
 
   async due(actor: Actor): Promise<{ items: DueItemView[] }> {
-    const rows = await this.retention.due(this.retention.dataSource.manager, this.clock.now());
+    const rows = await this.retention.due(this.tx.outside, this.clock.now());
     return { items: rows.filter((f) => mayRead(actor, f)).map(dueItemView) };
   }
 
@@ -59,7 +61,7 @@ export class DispositionService {
 
   async propose(actor: Actor, dto: ProposeBatchDto): Promise<ProposalView> {
     const now = this.clock.now();
-    const outcome = await this.repo.dataSource.transaction(async (m) => {
+    const outcome = await this.tx.run(async (m) => {
       const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
       const b = this.blockers(facts, dto.documentIds, now);
       if (b.missing.length) return { error: new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: b.missing }) };
@@ -116,7 +118,7 @@ export class DispositionService {
   /** Four-eyes (A.5.3 segregation of duties): a second records officer approves, then the batch executes. */
   async approve(actor: Actor, id: string, dto: ApproveBatchDto): Promise<BatchView> {
     const now = this.clock.now();
-    const outcome = await this.repo.dataSource.transaction(async (m) => {
+    const outcome = await this.tx.run(async (m) => {
       const batch = await this.repo.findBatch(m, id, true);
       if (!batch) return { error: DomainError.notFound('disposition batch') };
       if (batch.proposedBy === actor.id) {
@@ -172,7 +174,7 @@ export class DispositionService {
 
   /** Withdraws a proposal that has not been approved (either officer); audited. */
   async cancel(actor: Actor, id: string): Promise<BatchView> {
-    await this.repo.dataSource.transaction(async (m) => {
+    await this.tx.run(async (m) => {
       const batch = await this.repo.findBatch(m, id, true);
       if (!batch) throw DomainError.notFound('disposition batch');
       if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
@@ -183,7 +185,7 @@ export class DispositionService {
   }
 
   async batch(id: string): Promise<BatchView> {
-    const m = this.repo.dataSource.manager;
+    const m = this.tx.outside;
     const b = await this.repo.findBatch(m, id);
     if (!b) throw DomainError.notFound('disposition batch');
     return batchView(b, await this.repo.items(m, id), (await this.repo.certificate(m, id)) !== null);
@@ -191,13 +193,13 @@ export class DispositionService {
 
   /** For a destroyed document's metadata: when, by which batch, and where its certificate is. */
   async tombstone(documentId: string): Promise<{ destroyedAt: string; batchId: string; certificate: string } | null> {
-    const d = await this.repo.destructionOf(this.repo.dataSource.manager, documentId);
+    const d = await this.repo.destructionOf(this.tx.outside, documentId);
     if (!d) return null;
     return { destroyedAt: d.destroyedAt.toISOString(), batchId: d.batchId, certificate: `/api/v1/disposition/batches/${d.batchId}/certificate` };
   }
 
   async signedCertificate(id: string): Promise<SignedCertificate> {
-    const m = this.repo.dataSource.manager;
+    const m = this.tx.outside;
     const b = await this.repo.findBatch(m, id);
     if (!b) throw DomainError.notFound('disposition batch');
     const row = await this.repo.certificate(m, id);

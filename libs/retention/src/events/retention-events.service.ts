@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { mayRead } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
@@ -18,6 +19,7 @@ export interface RecordedEvent {
 @Injectable()
 export class RetentionEventsService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly retention: RetentionRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -30,7 +32,7 @@ export class RetentionEventsService {
     if (occurredAt.getTime() > this.clock.now().getTime()) {
       throw DomainError.validation('occurredAt must not be in the future.', [{ field: 'occurredAt', messages: ['occurredAt must not be in the future'] }]);
     }
-    return this.retention.dataSource.transaction(async (m) => {
+    return this.tx.run(async (m) => {
       // Documents the officer may not read answer like missing ones (SPEC §4).
       const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
       const found = new Set(facts.map((f) => f.id));

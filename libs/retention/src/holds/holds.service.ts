@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import { DocumentLifecycle } from '@kura/documents';
 import type { Actor } from '@kura/identity';
 import { mayRead } from '../disposition/disposition-views';
@@ -38,6 +39,7 @@ function holdView(h: HoldRow): HoldView {
 @Injectable()
 export class HoldsService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly holds: HoldsRepository,
     private readonly retention: RetentionRepository,
     private readonly lifecycle: DocumentLifecycle,
@@ -46,7 +48,7 @@ export class HoldsService {
   ) {}
 
   async create(actor: Actor, dto: CreateHoldDto): Promise<HoldView> {
-    const hold = await this.holds.dataSource.transaction(async (m) => {
+    const hold = await this.tx.run(async (m) => {
       // Row locks serialise a new hold with a disposition executing on the same documents.
       // Documents the officer may not read answer like missing ones (SPEC §4).
       const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
@@ -71,7 +73,7 @@ export class HoldsService {
   }
 
   async release(actor: Actor, id: string): Promise<HoldView> {
-    const hold = await this.holds.dataSource.transaction(async (m) => {
+    const hold = await this.tx.run(async (m) => {
       const current = await this.holds.find(m, id, true);
       if (!current) throw DomainError.notFound('hold');
       if (current.releasedAt) throw new DomainError(ErrorCode.Conflict, 'The hold has already been released.');
