@@ -1,13 +1,12 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { AbilityFactory } from '@kura/access';
+import { DocumentAccess } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, DomainError, ErrorCode } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { IntegrityError, KeyRingError } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
-import { DocumentAuthorizer } from './access/document-authorizer';
 import { ContentPipeline } from './content/content-pipeline';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
@@ -31,17 +30,15 @@ export class DocumentContentService {
     private readonly repo: DocumentsRepository,
     private readonly tx: TransactionRunner,
     private readonly content: ContentPipeline,
-    private readonly access: DocumentAuthorizer,
+    private readonly access: DocumentAccess,
     private readonly audit: AuditService,
-    private readonly abilities: AbilityFactory,
     private readonly stamper: PdfStamper,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
   ) {}
 
   async download(actor: Actor, id: string, versionNumber?: number): Promise<ContentDownload> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.access.authorize(actor, ability, id, 'read_content', 'document.download');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read_content', 'document.download');
     const number = versionNumber ?? doc.currentVersion;
     const version = await this.repo.findVersion(id, number);
     if (!version) {

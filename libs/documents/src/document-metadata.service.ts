@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AbilityFactory } from '@kura/access';
+import { DocumentAccess, documentSubject } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, Clock, DomainError, ErrorCode } from '@kura/common';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
-import { DocumentAuthorizer } from './access/document-authorizer';
-import { documentSubject } from './access/document-subject';
 import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { documentView, DocumentView, versionEtag } from './document.views';
@@ -22,18 +20,17 @@ export class DocumentMetadataService {
   constructor(
     private readonly repo: DocumentsRepository,
     private readonly tx: TransactionRunner,
-    private readonly access: DocumentAuthorizer,
+    private readonly access: DocumentAccess,
     private readonly audit: AuditService,
-    private readonly abilities: AbilityFactory,
     private readonly clock: Clock,
     @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard,
   ) {}
 
   async update(actor: Actor, id: string, dto: UpdateDocumentDto): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
+    const ability = this.access.ability(actor);
     const named = METADATA_FIELDS.filter((k) => dto[k] !== undefined);
     if (named.length === 0 && dto.classification === undefined) throw DomainError.validation('Nothing to change.');
-    const before = await this.access.authorize(actor, ability, id, 'read', 'document.update');
+    const before = await this.access.require<DocumentEntity>(actor, id, 'read', 'document.update');
     // Every named field needs its right, changed or not: a no-op PATCH is no way around a refusal.
     // The series is the records officers' field (field-level rule): it decides when a record is destroyed.
     const refused = named.filter((f) => !ability.can('update', documentSubject(before), f));

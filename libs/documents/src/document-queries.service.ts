@@ -1,16 +1,14 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AbilityFactory } from '@kura/access';
-import { AuditService } from '@kura/audit';
+import { DocumentAccess } from '@kura/access';
+import { AuditRepository, AuditService, type AuditEventView, type Page, type PagingQuery } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode } from '@kura/common';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
-import { abilityToSql } from './access/casl-sql';
-import { DocumentAuthorizer } from './access/document-authorizer';
-import { DOCUMENT_SQL_FIELDS } from './access/document-subject';
 import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { documentView, DocumentView, versionEtag, versionView, VersionView } from './document.views';
-import { AccessHistoryRow, DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
+import { DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 
@@ -19,6 +17,27 @@ export interface DocumentPage {
   page: number;
   pageSize: number;
   total: number;
+}
+
+/** The document an access history is about: its title only for those who may read the document. */
+export interface HistorySubject {
+  id: string;
+  kind: string;
+  classification: ClassificationName;
+  personalData: string;
+  seriesId: string | null;
+  status: string;
+  title?: string;
+  department?: string;
+  /** SHA-256 of the title, for readers who may not see it (auditors of `specific` documents). */
+  titleSha256?: string;
+}
+
+export type AccessHistoryPage = Page<AuditEventView> & { document: HistorySubject };
+
+function historySubject(doc: DocumentEntity, readable: boolean): HistorySubject {
+  const base = { id: doc.id, kind: doc.kind, classification: classificationName(doc.classification), personalData: doc.personalData, seriesId: doc.seriesId, status: doc.status };
+  return readable ? { ...base, title: doc.title, department: doc.department } : { ...base, titleSha256: createHash('sha256').update(doc.title, 'utf8').digest('hex') };
 }
 
 export interface InventoryItem {
@@ -45,9 +64,9 @@ export class DocumentQueriesService {
   constructor(
     private readonly repo: DocumentsRepository,
     private readonly tx: TransactionRunner,
-    private readonly access: DocumentAuthorizer,
+    private readonly access: DocumentAccess,
     private readonly audit: AuditService,
-    private readonly abilities: AbilityFactory,
+    private readonly events: AuditRepository,
     private readonly clock: Clock,
     @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones,
   ) {}
@@ -59,8 +78,7 @@ export class DocumentQueriesService {
   }
 
   async get(actor: Actor, id: string): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.access.authorize(actor, ability, id, 'read', 'document.read');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
     const current = await this.currentOf(doc);
     await this.tx.run(async (m) => {
       await this.repo.touchAccessed(m, id, this.clock.now());
@@ -73,7 +91,6 @@ export class DocumentQueriesService {
   }
 
   async list(actor: Actor, query: ListDocumentsQuery): Promise<DocumentPage> {
-    const ability = this.abilities.forActor(actor);
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 20;
     const filter: DocumentListFilter = {
@@ -85,7 +102,7 @@ export class DocumentQueriesService {
       reviewOverdueAt: query.reviewOverdue ? this.clock.now() : undefined,
     };
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
-    const access = abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS);
+    const access = this.access.filter(actor, 'read');
     const { rows, total } = await this.repo.list(access, filter, page, pageSize);
     const shownFilter = Object.fromEntries(Object.entries({ ...query, classification: query.classification === undefined ? undefined : classificationName(query.classification) }).filter(([, v]) => v !== undefined));
     await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, returned: rows.length } });
@@ -93,36 +110,34 @@ export class DocumentQueriesService {
   }
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {
-    const ability = this.abilities.forActor(actor);
-    await this.access.authorize(actor, ability, id, 'read', 'document.read');
+    await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
     const versions = await this.repo.listVersions(id);
     await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions' } });
     return { items: versions.map(versionView) };
   }
 
-  async accessHistory(actor: Actor, id: string): Promise<{ items: Array<Omit<AccessHistoryRow, 'at'> & { at: string }> }> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.access.authorize(actor, ability, id, 'read', 'document.history');
-    // Its owner, and those the policy lets oversee the asset register or the audit trail
-    // (records officers and auditors hold `read Inventory`; auditors also `read AuditEvent`).
-    if (doc.ownerId !== actor.id && !ability.can('read', 'AuditEvent') && !ability.can('read', 'Inventory')) {
-      await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'denied', details: { reason: 'may-not-read-history' } });
-      throw new DomainError(ErrorCode.Forbidden, 'Only the owner, records officers and auditors may read this history.');
-    }
-    const rows = await this.repo.accessHistory(id);
-    await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'allowed', details: { returned: rows.length } });
-    return { items: rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
+  /**
+   * The audit events of one document, newest first, paged with a total. Owners, records
+   * officers and auditors (`read_history`); auditors for `specific` documents too, which
+   * they may not otherwise see: then the header names the document without its title.
+   */
+  async accessHistory(actor: Actor, id: string, query: PagingQuery): Promise<AccessHistoryPage> {
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read_history', 'document.history');
+    const paging = { page: query.page ?? 1, pageSize: query.pageSize ?? 50 };
+    const history = await this.events.findByTarget(id, paging);
+    await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'allowed', details: { page: paging.page, returned: history.items.length, total: history.total } });
+    return { document: historySubject(doc, this.access.can(actor, 'read', doc)), ...history };
   }
 
   async inventory(actor: Actor, query: InventoryQuery): Promise<InventoryItem[]> {
-    const ability = this.abilities.forActor(actor);
+    const ability = this.access.ability(actor);
     const format = query.format ?? 'json';
     if (!ability.can('read', 'Inventory')) {
       await this.audit.record({ actor, action: 'report.inventory', targetType: 'Inventory', outcome: 'denied', details: { format } });
       throw new DomainError(ErrorCode.Forbidden, 'Only records officers and auditors may read the inventory.');
     }
     // Metadata only, and only what the reader may see: `specific` stays invisible here too.
-    const rows = await this.repo.inventory(abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS));
+    const rows = await this.repo.inventory(this.access.filter(actor, 'read'));
     await this.audit.record({ actor, action: 'report.inventory', targetType: 'Inventory', outcome: 'allowed', details: { format, count: rows.length } });
     return rows.map(inventoryItem);
   }

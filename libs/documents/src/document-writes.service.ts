@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, pipeline } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { AbilityFactory, type AppAbility } from '@kura/access';
+import { DocumentAccess, documentSubject, type AppAbility } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, Clock, DomainError, ErrorCode } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { IntegrityError, KeyRingError } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
-import { DocumentAuthorizer } from './access/document-authorizer';
-import { documentSubject } from './access/document-subject';
 import { ContentPipeline, StoredContent } from './content/content-pipeline';
 import { Fields, MultipartBody, readMultipart } from './content/multipart-reader';
 import { DocumentEntity } from './document.entity';
@@ -36,15 +34,14 @@ export class DocumentWritesService {
     private readonly repo: DocumentsRepository,
     private readonly tx: TransactionRunner,
     private readonly content: ContentPipeline,
-    private readonly access: DocumentAuthorizer,
+    private readonly access: DocumentAccess,
     private readonly audit: AuditService,
-    private readonly abilities: AbilityFactory,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
   ) {}
 
   async create(actor: Actor, upload: MultipartBody): Promise<DocumentView> {
-    const ability = this.abilities.forActor(actor);
+    const ability = this.access.ability(actor);
     const documentId = randomUUID();
     let stored: StoredContent | undefined;
     let fields: Fields;
@@ -150,9 +147,8 @@ export class DocumentWritesService {
   }
 
   async addVersion(actor: Actor, id: string, ifMatch: string | undefined, upload: MultipartBody): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
     if (!ifMatch) throw new DomainError(ErrorCode.PreconditionRequired, 'Send If-Match with the ETag of the version you are replacing.');
-    const doc = await this.access.authorize(actor, ability, id, 'version', 'document.version');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'version', 'document.version');
     assertWritable(doc.status);
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
@@ -185,8 +181,7 @@ export class DocumentWritesService {
   }
 
   async restore(actor: Actor, id: string, number: number, ifMatch: string | undefined): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.access.authorize(actor, ability, id, 'version', 'document.restore');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'version', 'document.restore');
     assertWritable(doc.status);
     if (ifMatch && !ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     const source = await this.repo.findVersion(id, number);

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AbilityFactory } from '@kura/access';
+import { AbilityFactory, DOCUMENT_ROWS, DocumentAccess } from '@kura/access';
 import { CryptoModule } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
-import { DocumentAuthorizer } from './access/document-authorizer';
 import { ContentPipeline } from './content/content-pipeline';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentContentService } from './document-content.service';
@@ -20,12 +19,25 @@ import { VersionDigestService } from './version-digest.service';
 /**
  * The documents capability's core, for every process: its tables, its lifecycle (the API
  * retention calls), stored content, fixity reads and KEK rotation. Needs the global Config,
- * Database, Storage and Audit modules.
+ * Database, Storage and Audit modules. AbilityFactory and DocumentAccess (the one policy and
+ * the one access decision, libs/access) are provided here so the worker, the CLI and every
+ * capability importing this module use them without the HTTP guards.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity]), CryptoModule],
-  providers: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService],
-  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService],
+  providers: [
+    TransactionRunner,
+    DocumentsRepository,
+    ContentPipeline,
+    DocumentLifecycle,
+    KeyRotationService,
+    VersionDigestService,
+    AbilityFactory,
+    // The one access decision (libs/access) reads this capability's rows through its repository.
+    { provide: DOCUMENT_ROWS, useExisting: DocumentsRepository },
+    DocumentAccess,
+  ],
+  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess],
 })
 export class DocumentsModule {}
 
@@ -33,11 +45,10 @@ export class DocumentsModule {}
  * What people do with documents (the api): the write path, metadata, queries and downloads.
  * The importing application binds SERIES_CHANGE_GUARD and DOCUMENT_TOMBSTONES (retention's
  * answers); they are required, so no process can run a PATCH that skips the legal-hold check.
- * AbilityFactory (the one policy, libs/access) is stateless and provided here.
  */
 @Module({
   imports: [DocumentsModule],
-  providers: [DocumentAuthorizer, DocumentWritesService, DocumentMetadataService, DocumentQueriesService, DocumentContentService, PdfStamper, AbilityFactory],
+  providers: [DocumentWritesService, DocumentMetadataService, DocumentQueriesService, DocumentContentService, PdfStamper],
   exports: [DocumentsModule, DocumentWritesService, DocumentMetadataService, DocumentQueriesService, DocumentContentService],
 })
 export class DocumentServicesModule {}
