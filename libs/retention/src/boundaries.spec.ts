@@ -21,8 +21,8 @@ describe('retention capability boundaries', () => {
       const text = readFileSync(file, 'utf8');
       // SQL lives in template literals here; look at every one.
       for (const literal of text.match(/`[^`]*`/g) ?? []) {
-        const sql = /\b(SELECT|UPDATE|INSERT|DELETE|JOIN|FROM|VACUUM|TRUNCATE)\b/.test(literal);
-        if (sql && /(?<![\w/])(documents|document_versions)(?![\w/])/.test(literal)) offending.push(`${path.relative(__dirname, file)}: ${literal.slice(0, 80)}`);
+        // A table named where SQL names tables: FROM, JOIN, UPDATE, INTO, VACUUM, TABLE.
+        if (/\b(FROM|JOIN|UPDATE|INTO|VACUUM|TABLE)\s+(ONLY\s+)?(documents|document_versions)\b(?!\/)/i.test(literal)) offending.push(`${path.relative(__dirname, file)}: ${literal.slice(0, 80)}`);
       }
     }
     expect(offending).toEqual([]);
