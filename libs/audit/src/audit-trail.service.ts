@@ -54,13 +54,6 @@ export class AuditTrailService {
     return result;
   }
 
-  /** The access history of one target, audited as a read of that target's history. */
-  async historyOf(actor: Actor, targetType: string, targetId: string, p: Paging): Promise<Page<AuditEventView>> {
-    const result = await this.events.findByTarget(targetId, p);
-    await this.audit.record({ actor, action: 'audit.history.read', targetType, targetId, outcome: 'allowed', details: { returned: result.items.length } });
-    return result;
-  }
-
   async verify(actor: Actor): Promise<VerifyResult> {
     const result = await this.verifier.verify();
     await this.audit.record({
