@@ -10,6 +10,7 @@ import type { Infrastructure } from '@kura/embedded';
 import { RetentionJobsModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { ContentReconcileJob } from './jobs/content-reconcile.job';
 import { RetentionJobs } from './jobs/retention.jobs';
 import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler } from './scheduler';
@@ -38,6 +39,7 @@ export class WorkerModule {
         AuditCheckpointJob,
         SessionPurgeJob,
         RetentionJobs,
+        ContentReconcileJob,
       ],
       exports: [Clock, Scheduler, VERSION_DIGESTER],
     };

@@ -56,6 +56,9 @@ export class KuraConfig {
   /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
   readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
+  /** An upload intent (and an unclaimed object) younger than this is left alone by the reconciler. */
+  readonly reconcileGraceSeconds!: number;
+  readonly reconcileIntervalSeconds!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -191,6 +194,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     fixitySampleSize: int(env, 'FIXITY_SAMPLE_SIZE', 100, 0, 1_000_000),
     organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    reconcileGraceSeconds: int(env, 'RECONCILE_GRACE_SECONDS', 6 * 3600, 0, 31 * 86_400),
+    reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL_SECONDS', 3600, 1, 31 * 86_400),
   };
   return Object.freeze(Object.assign(new KuraConfig(), config));
 }

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AbilityFactory } from '@kura/access';
+import { ContentIntents } from './content/content-intents';
+import { ContentReconciler } from './content/content-reconciler.service';
+import { PendingUploadsRepository } from './content/pending-uploads.repository';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
@@ -16,7 +19,7 @@ import { VersionDigestService } from './version-digest.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([DocumentEntity, DocumentVersionEntity])],
-  providers: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService, PdfStamper, AbilityFactory],
-  exports: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService],
+  providers: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService, PdfStamper, AbilityFactory, PendingUploadsRepository, ContentIntents, ContentReconciler],
+  exports: [DocumentsRepository, DocumentsService, KeyRotationService, VersionDigestService, ContentReconciler],
 })
 export class DocumentsModule {}

@@ -13,6 +13,7 @@ import type { Actor } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
 import { abilityToSql } from './access/casl-sql';
 import { DOCUMENT_SQL_FIELDS, documentSubject } from './access/document-subject';
+import { ContentIntents } from './content/content-intents';
 import { HeadSniffer } from './content/head-sniffer';
 import { Fields, MultipartBody, readMultipart, UploadedFile } from './content/multipart-reader';
 import { PDF_MAGIC, PdfStamper } from './content/pdf-stamper';
@@ -121,6 +122,7 @@ export class DocumentsService {
     private readonly stamper: PdfStamper,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
+    private readonly intents: ContentIntents,
     @Optional() @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard | null = null,
     @Optional() @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones | null = null,
   ) {}
@@ -165,7 +167,7 @@ export class DocumentsService {
       } satisfies DocumentEntity);
       const version = this.versionRow(documentId, 1, stored, actor, now, null, null);
       const content = stored;
-      await this.repo.transaction(async (m) => {
+      await this.intents.commit(content.storageKey, async (m) => {
         await this.repo.insertDocument(m, doc).catch(unknownSeries);
         await this.repo.insertVersion(m, version);
         await this.audit.append(m, {
@@ -179,8 +181,9 @@ export class DocumentsService {
       });
       return documentView(doc, content);
     } catch (err) {
-      // Fail closed: an object written before a failed metadata commit is never left behind.
-      if (stored) await this.discard(stored.storageKey);
+      // Fail closed: an object written before a failed metadata commit is never left behind
+      // (unless its COMMIT may have succeeded: then the reconciler decides).
+      if (stored) await this.intents.abandon(stored.storageKey, err);
       throw err;
     }
   }
@@ -216,6 +219,7 @@ export class DocumentsService {
   private async storeContent(documentId: string, file: UploadedFile): Promise<StoredContent> {
     const versionId = randomUUID();
     const storageKey = `documents/${documentId}/${versionId}`;
+    await this.intents.begin(storageKey, documentId);
     const { record, encryptor } = this.crypto.encryptVersion(versionId);
     const sniffer = new HeadSniffer();
     let streamError: Error | undefined;
@@ -227,15 +231,15 @@ export class DocumentsService {
       await this.store.put(storageKey, sealed, { selfAuthenticating: true });
     } catch (err) {
       file.stream.destroy();
-      await this.discard(storageKey);
+      await this.intents.abandon(storageKey);
       throw streamError ?? err;
     }
     if (streamError || file.stream.truncated) {
-      await this.discard(storageKey);
+      await this.intents.abandon(storageKey);
       throw streamError ?? new DomainError(ErrorCode.PayloadTooLarge, 'The file is too large.');
     }
     if (encryptor.plaintextSize === 0) {
-      await this.discard(storageKey);
+      await this.intents.abandon(storageKey);
       throw DomainError.validation('The file is empty.', [{ field: 'file', messages: ['file is empty'] }]);
     }
     // The label decision trusts the bytes, not the client's declared type.
@@ -264,12 +268,6 @@ export class DocumentsService {
       noncePrefix: c.record.noncePrefix,
       chunkSize: c.record.chunkSize,
     } satisfies DocumentVersionEntity);
-  }
-
-  private async discard(storageKey: string): Promise<void> {
-    await this.store.delete(storageKey).catch((err: unknown) => {
-      this.logger.error({ msg: 'could not delete an orphaned object', storageKey, error: err instanceof Error ? err.message : String(err) });
-    });
   }
 
   // ---------------------------------------------------------------- access decisions
@@ -473,7 +471,7 @@ export class DocumentsService {
       if (!stored) throw DomainError.validation('The file part is missing.', [{ field: 'file', messages: ['file is required'] }]);
       const dto = validateFields(NewVersionDto, fields, ['comment']);
       const content = stored;
-      return await this.repo.transaction(async (m) => {
+      return await this.intents.commit(content.storageKey, async (m) => {
         const locked = await this.repo.lockById(m, id);
         // Re-checked under the row lock: of two writers holding the same ETag, one gets 412.
         if (!locked || !ifMatchSatisfied(ifMatch, locked.currentVersion)) throw this.stale(locked?.currentVersion ?? doc.currentVersion);
@@ -485,7 +483,7 @@ export class DocumentsService {
         return { document: documentView({ ...locked, currentVersion: number, updatedAt: now }, content), etag: versionEtag(number) };
       });
     } catch (err) {
-      if (stored) await this.discard(stored.storageKey);
+      if (stored) await this.intents.abandon(stored.storageKey, err);
       throw err;
     }
   }
@@ -519,7 +517,7 @@ export class DocumentsService {
     }
     const content = stored;
     try {
-      return await this.repo.transaction(async (m) => {
+      return await this.intents.commit(content.storageKey, async (m) => {
         const locked = await this.repo.lockById(m, id);
         if (!locked || (ifMatch && !ifMatchSatisfied(ifMatch, locked.currentVersion))) throw this.stale(locked?.currentVersion ?? doc.currentVersion);
         const now = this.clock.now();
@@ -530,7 +528,7 @@ export class DocumentsService {
         return { document: documentView({ ...locked, currentVersion: next, updatedAt: now }, content), etag: versionEtag(next) };
       });
     } catch (err) {
-      await this.discard(content.storageKey);
+      await this.intents.abandon(content.storageKey, err);
       throw err;
     }
   }

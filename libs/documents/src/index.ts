@@ -8,6 +8,8 @@ export * from './key-rotation.service';
 export * from './version-digest.service';
 export * from './access/casl-sql';
 export * from './access/document-subject';
+export * from './content/content-intents';
+export * from './content/content-reconciler.service';
 export * from './content/multipart-reader';
 export * from './content/pdf-stamper';
 export * from './dto/create-document.dto';

@@ -12,6 +12,8 @@ export interface StoredObject {
   key: string;
   size: number;
   etag: string;
+  /** The store's clock; set by list(). */
+  lastModified?: Date;
 }
 
 export interface PutOptions {
@@ -160,8 +162,8 @@ export class ObjectStore implements OnModuleInit {
 
   async *list(prefix = ''): AsyncGenerator<StoredObject> {
     const stream = this.client.listObjects(this.bucket, prefix, true);
-    for await (const item of stream as AsyncIterable<{ name?: string; size: number; etag: string }>) {
-      if (item.name) yield { key: item.name, size: item.size, etag: item.etag };
+    for await (const item of stream as AsyncIterable<{ name?: string; size: number; etag: string; lastModified?: Date }>) {
+      if (item.name) yield { key: item.name, size: item.size, etag: item.etag, lastModified: item.lastModified };
     }
   }
 }
