@@ -47,19 +47,18 @@ export class ManualUpload {
   private readonly req: http.ClientRequest;
 
   constructor(base: string, url: string, token: string, headers: Record<string, string> = {}) {
-    let settle!: (a: Promise<Answer>) => void;
+    this.req = http.request(new URL(url, base), {
+      method: 'POST',
+      agent: false,
+      headers: { connection: 'close', authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${this.boundary}`, 'transfer-encoding': 'chunked', ...headers },
+    });
+    const req = this.req;
     this.answer = new Promise<Answer>((resolve, reject) => {
-      settle = (a) => a.then(resolve, reject);
-      this.req = http.request(new URL(url, base), {
-        method: 'POST',
-        agent: false,
-        headers: { connection: 'close', authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${this.boundary}`, 'transfer-encoding': 'chunked', ...headers },
-      });
-      this.req.on('response', (res) => settle(answer(res)));
-      this.req.on('error', reject);
+      req.on('response', (res) => answer(res).then(resolve, reject));
+      req.on('error', reject);
     });
     this.answer.catch(() => undefined);
-    this.req.flushHeaders();
+    req.flushHeaders();
   }
 
   field(name: string, value: string): this {
