@@ -6,7 +6,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { AbilityFactory, type Action, type AppAbility } from '@kura/access';
 import { AuditService } from '@kura/audit';
-import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode, FieldError } from '@kura/common';
+import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode, FieldError, unavailableDependency } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
 import type { Actor } from '@kura/identity';
@@ -135,7 +135,7 @@ export class DocumentsService {
     let stored: StoredContent | undefined;
     let fields: Fields;
     try {
-      const result = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes }, async (file, soFar) => {
+      const result = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes, idleTimeoutMs: this.config.uploadIdleTimeoutMs }, async (file, soFar) => {
         // Fields sent before the file are checked before a byte is stored.
         if (['title', 'kind', 'classification', 'department', 'personalData'].every((f) => soFar.has(f))) {
           await this.authorizeCreate(actor, ability, documentId, this.parseCreate(soFar));
@@ -184,7 +184,7 @@ export class DocumentsService {
       // Fail closed: an object written before a failed metadata commit is never left behind
       // (unless its COMMIT may have succeeded: then the reconciler decides).
       if (stored) await this.intents.abandon(stored.storageKey, err);
-      throw err;
+      throw (await this.operationalFault(actor, 'document.create', documentId, 1, err)) ?? err;
     }
   }
 
@@ -232,7 +232,7 @@ export class DocumentsService {
     } catch (err) {
       file.stream.destroy();
       await this.intents.abandon(storageKey);
-      throw streamError ?? err;
+      throw unavailableDependency(err) ? err : (streamError ?? err);
     }
     if (streamError || file.stream.truncated) {
       await this.intents.abandon(storageKey);
@@ -394,6 +394,7 @@ export class DocumentsService {
       decryptor = this.openDecryptor(version);
       source = await this.store.get(version.storageKey);
     } catch (err) {
+      await this.throwIfUnavailable(actor, id, number, 'document.download', err);
       // A key that does not unwrap or an object that is gone: fixity has failed; say so, send nothing.
       await this.integrityFailed(actor, id, number, err instanceof KeyRingError || err instanceof IntegrityError ? err : new IntegrityError(-1));
       throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
@@ -432,6 +433,7 @@ export class DocumentsService {
       });
       return Buffer.concat(parts);
     } catch (err) {
+      await this.throwIfUnavailable(actor, doc.id, version.number, 'document.download', err);
       await this.integrityFailed(actor, doc.id, version.number, err);
       throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
     }
@@ -442,6 +444,26 @@ export class DocumentsService {
       await this.repo.touchAccessed(m, doc.id, this.clock.now());
       await this.audit.append(m, { actor, action: 'document.download', targetType: 'Document', targetId: doc.id, outcome: 'allowed', details: { version, classification: classificationName(doc.classification), stamped } });
     });
+  }
+
+  /**
+   * The object store (or database) is down or frozen: an operational fault, audited as such
+   * and answered 503 — never `integrity.failed`, which means ciphertext or hash mismatch.
+   */
+  private async throwIfUnavailable(actor: Actor, id: string, version: number, action: string, err: unknown): Promise<void> {
+    const fault = await this.operationalFault(actor, action, id, version, err);
+    if (fault) throw fault;
+  }
+
+  /** When `err` says a dependency is down: audits the operational fault and returns the 503 to throw. */
+  private async operationalFault(actor: Actor, action: string, id: string, version: number, err: unknown): Promise<DomainError | null> {
+    const dependency = unavailableDependency(err);
+    if (!dependency) return null;
+    this.logger.warn({ msg: 'operational fault', action, documentId: id, version, dependency, error: err instanceof Error ? err.message : String(err) });
+    await this.audit
+      .record({ actor, action, targetType: 'Document', targetId: id, outcome: 'failed', details: { version, reason: 'dependency-unavailable', dependency } })
+      .catch(() => undefined);
+    return new DomainError(ErrorCode.Unavailable, `The ${dependency === 'dependency' ? 'content store or database' : dependency} is unavailable; retry shortly.`);
   }
 
   private async integrityFailed(actor: Actor | null, id: string, version: number, err: unknown): Promise<void> {
@@ -464,7 +486,7 @@ export class DocumentsService {
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
     try {
-      const { fields } = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes, maxFields: 5 }, async (file) => {
+      const { fields } = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes, maxFields: 5, idleTimeoutMs: this.config.uploadIdleTimeoutMs }, async (file) => {
         stored = await this.storeContent(id, file);
         return stored;
       });
@@ -484,7 +506,7 @@ export class DocumentsService {
       });
     } catch (err) {
       if (stored) await this.intents.abandon(stored.storageKey, err);
-      throw err;
+      throw (await this.operationalFault(actor, 'document.version', id, doc.currentVersion + 1, err)) ?? err;
     }
   }
 
@@ -509,6 +531,7 @@ export class DocumentsService {
       stored = await this.storeContent(id, { stream: plain, filename: source.originalFilename, declaredType: source.mediaType });
     } catch (caught) {
       const err = readError ?? caught;
+      await this.throwIfUnavailable(actor, id, number, 'document.restore', err);
       if (err instanceof IntegrityError || err instanceof KeyRingError) {
         await this.integrityFailed(actor, id, number, err);
         throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
