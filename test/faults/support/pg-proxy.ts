@@ -15,7 +15,8 @@ export class PgCommitCutter {
 
   constructor(
     private readonly targetHost: string,
-    private readonly targetPort: number,
+    /** Settable: a restarted PostgreSQL may listen elsewhere while the api keeps its URL. */
+    public targetPort: number,
   ) {}
 
   async start(): Promise<void> {

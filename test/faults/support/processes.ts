@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -102,6 +103,45 @@ export async function startS3(dir?: string, port = 0): Promise<S3Child> {
   const c = await run('test/faults/support/s3-child.ts', { KURA_S3_DIR: directory, KURA_S3_PORT: String(port) }, (l) => l.msg === 's3 ready');
   const settings = c.lines.find((l) => l.msg === 's3 ready')!.settings as S3Settings;
   return { ...c, settings };
+}
+
+export interface PgChild extends Child {
+  url: string;
+  port: number;
+}
+
+/** An embedded PostgreSQL with its data in `dir` (reused when started again). */
+export async function startPostgres(dir: string): Promise<PgChild> {
+  const c = await run('test/faults/support/pg-child.ts', { KURA_PG_DIR: dir }, (l) => l.msg === 'pg ready', 120_000);
+  const line = c.lines.find((l) => l.msg === 'pg ready')!;
+  return { ...c, url: String(line.url), port: Number(line.port) };
+}
+
+/** kill -9 of the postmaster and every backend it started (a crash of the whole server). */
+export function crashPostgres(dir: string): number[] {
+  const postmaster = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+  const pids = [postmaster, ...children];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function tempKeysDir(): Promise<string> {
