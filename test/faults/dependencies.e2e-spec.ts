@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContentReconciler } from '@kura/documents';
@@ -96,7 +97,7 @@ describe('dependency faults', () => {
 
     it('frozen mid-download: the response is cut within the idle timeout, never an integrity alarm', async () => {
       const res = await new Promise<{ received: number; ended: 'cut' | 'complete' }>((resolve, reject) => {
-        const req = require('node:http').request(new URL(`/api/v1/documents/${existing.id}/content`, base), { headers: { authorization: `Bearer ${clerk.token}`, connection: 'close' }, agent: false }, (r: import('node:http').IncomingMessage) => {
+        const req = http.request(new URL(`/api/v1/documents/${existing.id}/content`, base), { headers: { authorization: `Bearer ${clerk.token}`, connection: 'close' }, agent: false }, (r: http.IncomingMessage) => {
           let received = 0;
           r.once('data', (c: Buffer) => {
             received += c.length;
