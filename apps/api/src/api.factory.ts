@@ -8,6 +8,7 @@ import { migrate } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './http/problem.filter';
+import { answerClientErrors } from './http/client-error';
 import { HttpDrain } from './http/drain';
 import { requestIdMiddleware } from './http/request-id';
 import { validationPipe } from './http/validation';
@@ -44,6 +45,7 @@ export async function createApi(
   });
   const drain = new HttpDrain();
   DRAINS.set(app, drain);
+  answerClientErrors(app.getHttpServer());
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);

@@ -96,6 +96,8 @@ export function readMultipart<T>(
     };
 
     parser.on('field', (name, value, info) => {
+      // A part whose Content-Disposition has no (parsable) name.
+      if (typeof name !== 'string') return fail(DomainError.validation('Every part needs a name.'));
       if (info.nameTruncated || info.valueTruncated) return fail(DomainError.validation(`The field ${name.slice(0, 40)} is too long.`));
       const list = fields.get(name) ?? [];
       list.push(value);
@@ -105,7 +107,7 @@ export function readMultipart<T>(
       if (failure !== undefined) return stream.resume();
       if (name !== 'file' || fileSeen) {
         stream.resume();
-        return fail(DomainError.validation(name !== 'file' ? `Unexpected file part ${name.slice(0, 40)}; send the content as "file".` : 'Send exactly one file.'));
+        return fail(DomainError.validation(name !== 'file' ? `Unexpected file part ${String(name).slice(0, 40)}; send the content as "file".` : 'Send exactly one file.'));
       }
       fileSeen = true;
       let filename: string;
