@@ -136,7 +136,7 @@ describe('dependency faults', () => {
   });
 
   describe('PostgreSQL', () => {
-    it('killed (kill -9): 503 with Retry-After, readiness within 2 s; started again: served again without a restart', async () => {
+    it('killed (kill -9) mid-upload: 503 with Retry-After, readiness within 2 s; started again: served again without a restart, nothing left over', async () => {
       const parent = await mkdtemp(path.join(os.tmpdir(), 'kura-pg-'));
       // PostgreSQL refuses to run as root: the embedded package runs it as another user.
       await chmod(parent, 0o755);
@@ -152,8 +152,15 @@ describe('dependency faults', () => {
         const staff = (await createUser(t.http, await loginAdmin(t.http), { roles: ['staff'] })).token;
         expect((await call(base, 'GET', '/api/v1/documents', { token: staff })).status).toBe(200);
 
+        // An upload in flight when PostgreSQL dies: its intent is committed, its object not yet written.
+        const inFlight = new ManualUpload(base, '/api/v1/documents', staff).fields(FIELDS).fileHeader('p.bin').send(randomBytes(20_000));
+        await until(async () => (await sql(direct, 'SELECT 1 FROM pending_uploads')).length === 1, 10_000, 'the upload to start');
+
         const pids = crashPostgres(dir);
         await until(() => pids.every((p) => !alive(p)), 10_000, 'PostgreSQL gone');
+        const cut = await timed(inFlight.send(randomBytes(20_000)).endFile().finish());
+        expect503(cut.value);
+        expect(cut.ms).toBeLessThan(8_000);
 
         const ready = await timed(call(base, 'GET', '/api/v1/health/ready'));
         expect503(ready.value);
@@ -169,6 +176,12 @@ describe('dependency faults', () => {
         proxy.targetPort = pg.port;
         await until(async () => (await call(base, 'GET', '/api/v1/health/ready')).status === 200, 20_000, 'ready again');
         expect((await call(base, 'GET', '/api/v1/documents', { token: staff })).status).toBe(200);
+        // The upload cut by the crash left an object and an intent; the reconciler clears both.
+        await t.app.get(ContentReconciler).reconcile({ graceMs: 0 });
+        // PostgreSQL came back on another port: read through the proxy.
+        expect(await sql(proxy.rewrite(direct), 'SELECT 1 FROM pending_uploads')).toEqual([]);
+        const versions = await sql<{ storage_key: string }>(proxy.rewrite(direct), 'SELECT storage_key FROM document_versions');
+        expect((await objectKeys(t.s3)).sort()).toEqual(versions.map((v) => v.storage_key).sort());
       } finally {
         await t.close();
         await proxy.stop();
