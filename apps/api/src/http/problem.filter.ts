@@ -141,6 +141,12 @@ export class ProblemFilter implements ExceptionFilter {
             : 'The request could not be processed.';
       return { type: problemType(HTTP_CODES[mwStatus] ?? `http-${mwStatus}`), title: TITLES[mwStatus] ?? 'Error', status: mwStatus, detail };
     }
+    // PostgreSQL refused a value's bytes or form (SQLSTATE class 22: a NUL in text, a number
+    // out of range): the input was bad, whichever validator let it through.
+    const sqlState = (exception as { driverError?: { code?: unknown } } | null)?.driverError?.code;
+    if (typeof sqlState === 'string' && sqlState.startsWith('22')) {
+      return { type: problemType(HTTP_CODES[400]), title: TITLES[400], status: 400, detail: 'A value in the request cannot be stored (invalid characters or out of range).' };
+    }
     const dependency = unavailableDependency(exception);
     if (dependency) {
       return {
