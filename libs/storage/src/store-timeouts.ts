@@ -12,7 +12,7 @@ export interface StoreTimeouts {
   requestMs: number;
 }
 
-export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = { connectMs: 5_000, idleMs: 15_000, requestMs: 30_000 };
+export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = { connectMs: 5_000, idleMs: 30_000, requestMs: 60_000 };
 
 /** The object store did not answer in time, or could not be reached: unavailable, not an integrity failure. */
 export class StoreTimeoutError extends DependencyTimeoutError {
