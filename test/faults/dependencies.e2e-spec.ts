@@ -43,7 +43,7 @@ describe('dependency faults', () => {
       s3 = await startS3(s3Dir);
       t = await startTestApp({
         s3: { ...s3.settings, bucket: uniqueName('kura') },
-        env: { S3_CONNECT_TIMEOUT_MS: '1000', S3_IDLE_TIMEOUT_MS: '1500', S3_REQUEST_TIMEOUT_MS: '2500' },
+        env: { S3_CONNECT_TIMEOUT_MS: '1000', S3_IDLE_TIMEOUT_MS: '3000', S3_REQUEST_TIMEOUT_MS: '4000' },
       });
       await t.app.listen(0, '127.0.0.1');
       base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
@@ -71,11 +71,11 @@ describe('dependency faults', () => {
 
         const down = await timed(download());
         expect503(down.value);
-        expect(down.ms).toBeLessThan(8_000);
+        expect(down.ms).toBeLessThan(10_000);
 
         const up = await timed(upload());
         expect503(up.value);
-        expect(up.ms).toBeLessThan(12_000);
+        expect(up.ms).toBeLessThan(15_000);
       } finally {
         s3.child.kill('SIGCONT');
       }
