@@ -2,11 +2,11 @@ import type { Server } from 'node:http';
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Observable, finalize } from 'rxjs';
-import { requestContext } from '@kura/common';
+import { ErrorCode, requestContext } from '@kura/common';
+import { problemType, RETRY_AFTER_SECONDS } from './problem.filter';
 
 /** After the drain window: how long aborted handlers get to clean up what they wrote. */
 const CLEANUP_GRACE_MS = 5_000;
-const RETRY_AFTER_SECONDS = 5;
 
 interface InFlight {
   req: Request;
@@ -20,7 +20,7 @@ function unavailable(req: Request, res: Response, detail: string): void {
   res
     .status(503)
     .type('application/problem+json')
-    .send(JSON.stringify({ type: 'urn:kura:problem:unavailable', title: 'Service Unavailable', status: 503, detail, instance: req.originalUrl?.split('?')[0], ...(requestId && { requestId }) }));
+    .send(JSON.stringify({ type: problemType(ErrorCode.Unavailable), title: 'Service Unavailable', status: 503, detail, instance: req.originalUrl?.split('?')[0], ...(requestId && { requestId }) }));
 }
 
 /**

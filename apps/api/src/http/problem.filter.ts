@@ -23,7 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /** Seconds a client should wait before retrying a 503 (a dependency is down or the service is draining). */
-const RETRY_AFTER_SECONDS = 5;
+export const RETRY_AFTER_SECONDS = 5;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
