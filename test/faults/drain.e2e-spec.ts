@@ -29,10 +29,15 @@ describe('SIGTERM with uploads in flight', () => {
   it('lets in-flight uploads finish, answers new requests 503, and aborts the rest cleanly at the timeout', async () => {
     const server = api.url as unknown as TestApp['http'];
     const clerk = await createUser(server, await login(server, ADMIN.username, ADMIN.password), { roles: ['staff'] });
-    const start = () => new ManualUpload(api.url, '/api/v1/documents', clerk.token).fields(FIELDS).fileHeader('d.bin');
-    const finishing = [randomBytes(40_000), randomBytes(40_000)].map((first) => ({ first, rest: randomBytes(40_000), upload: start().send(first) }));
-    const stuck = [start().send(randomBytes(40_000)), start().send(randomBytes(40_000))];
-    await until(async () => (await sql<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM pending_uploads'))[0].n === 4, 20_000, 'all four uploads to start');
+    const start = () => new ManualUpload(api.url, '/api/v1/documents', clerk.token);
+    // Each upload's file is complete (its object written), and the request is held on its last field.
+    const held = () => {
+      const content = randomBytes(40_000);
+      return { content, upload: start().fileHeader('d.bin').send(content).endFile().fields(FIELDS.slice(0, 3)).openField('department') };
+    };
+    const finishing = [held(), held()];
+    const stuck = [held(), held()].map((h) => h.upload);
+    await until(async () => (await objectKeys(s3)).length === 4, 20_000, 'all four objects to be written');
 
     const signalled = Date.now();
     api.child.kill('SIGTERM');
@@ -43,13 +48,13 @@ describe('SIGTERM with uploads in flight', () => {
     expect(ready.status).toBe(503);
     expect(ready.headers['retry-after']).toBeDefined();
     expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const fresh = await start().send(randomBytes(1000)).endFile().finish();
+    const fresh = await start().fields(FIELDS).fileHeader('n.bin').send(randomBytes(1000)).endFile().finish();
     expect(fresh.status).toBe(503);
 
-    const done = await Promise.all(finishing.map((f) => f.upload.send(f.rest).endFile().finish()));
+    const done = await Promise.all(finishing.map((f) => f.upload.send('general\r\n').finish()));
     for (const [i, res] of done.entries()) {
       expect(res.status).toBe(201);
-      expect(res.json()).toMatchObject({ sha256: sha(Buffer.concat([finishing[i].first, finishing[i].rest])) });
+      expect(res.json()).toMatchObject({ sha256: sha(finishing[i].content) });
     }
 
     // The two that never finish are answered 503 at the timeout, not cut without a word.
@@ -62,10 +67,10 @@ describe('SIGTERM with uploads in flight', () => {
     expect(await api.exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(3_000 + 10_000);
 
-    // Nothing half-done: two documents, their objects, no intent, no other object.
+    // Nothing half-done: two documents and their objects; the aborted uploads' objects are gone.
     const versions = await sql<{ storage_key: string; sha256: string }>(databaseUrl, 'SELECT storage_key, sha256 FROM document_versions');
     expect(versions.map((v) => v.sha256).sort()).toEqual(done.map((r) => String(r.json().sha256)).sort());
-    expect(await sql(databaseUrl, 'SELECT 1 FROM pending_uploads')).toEqual([]);
     expect((await objectKeys(s3)).sort()).toEqual(versions.map((v) => v.storage_key).sort());
+    expect(await sql(databaseUrl, 'SELECT 1 FROM pending_uploads')).toEqual([]);
   });
 });
