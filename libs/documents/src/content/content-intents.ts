@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import { ObjectStore } from '@kura/storage';
 import { PendingUploadsRepository } from './pending-uploads.repository';
 
@@ -29,6 +30,7 @@ export class ContentIntents {
   constructor(
     private readonly repo: PendingUploadsRepository,
     private readonly store: ObjectStore,
+    private readonly tx: TransactionRunner,
   ) {}
 
   /** Before the first byte: if the database cannot record the intent, nothing is stored. */
@@ -45,7 +47,7 @@ export class ContentIntents {
   async commit<T>(storageKey: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     let done: { value: T } | undefined;
     try {
-      return await this.repo.dataSource.transaction(async (m) => {
+      return await this.tx.run(async (m) => {
         const value = await work(m);
         // The reconciler gave this upload up (it outlived the grace period): its object may be gone.
         if (!(await this.repo.fulfil(m, storageKey))) throw new DomainError(ErrorCode.Unavailable, 'The upload took too long and was abandoned; send it again.');
