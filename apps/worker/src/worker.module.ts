@@ -12,11 +12,16 @@ import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { RetentionJobs } from './jobs/retention.jobs';
 import { SessionPurgeJob } from './jobs/session-purge.job';
-import { Scheduler } from './scheduler';
+import { Scheduler, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler';
 
 @Module({})
 export class WorkerModule {
-  static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
+  static register(
+    config: KuraConfig,
+    infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
+    clock = new Clock(),
+    options: SchedulerOptions = { schedule: true },
+  ): DynamicModule {
     return {
       module: WorkerModule,
       global: true,
@@ -34,6 +39,7 @@ export class WorkerModule {
         { provide: Clock, useValue: clock },
         // Fixity re-reads versions through the documents capability (decrypting, authenticating).
         { provide: VERSION_DIGESTER, useExisting: VersionDigestService },
+        { provide: SCHEDULER_OPTIONS, useValue: options },
         Scheduler,
         AuditCheckpointJob,
         SessionPurgeJob,
