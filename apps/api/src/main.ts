@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
-import { Clock, JsonLogger, onShutdownSignal } from '@kura/common';
+import { Clock, describeError, JsonLogger, onShutdownSignal } from '@kura/common';
 import { ConfigError, loadConfig } from '@kura/config';
 import { startInfrastructure } from '@kura/embedded';
 import { createWorker } from '../../worker/src/worker.factory';
@@ -33,6 +33,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? 'Configuration error' : 'Kura failed to start'}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? 'Configuration error' : 'Kura failed to start'}: ${describeError(err)}\n`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { JsonLogger, onShutdownSignal } from '@kura/common';
+import { describeError, JsonLogger, onShutdownSignal } from '@kura/common';
 import { ConfigError, loadConfig } from '@kura/config';
 import { startInfrastructure } from '@kura/embedded';
 import { createWorker } from './worker.factory';
@@ -20,6 +20,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? 'Configuration error' : 'Worker failed to start'}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? 'Configuration error' : 'Worker failed to start'}: ${describeError(err)}\n`);
   process.exit(1);
 });
