@@ -1,5 +1,5 @@
 import { INestApplication, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Clock } from '@kura/common';
@@ -7,6 +7,7 @@ import type { KuraConfig } from '@kura/config';
 import { migrate } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
+import { MediaTypeGuard } from './http/media-type.guard';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
 import { validationPipe } from './http/validation';
@@ -34,6 +35,7 @@ export async function createApi(
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });
   app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalGuards(new MediaTypeGuard(app.get(Reflector)));
   app.useGlobalPipes(validationPipe());
 
   const openapi = new DocumentBuilder()
