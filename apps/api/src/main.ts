@@ -8,7 +8,7 @@ import { createApi } from './api.factory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = new JsonLogger(config.logLevel);
+  const logger = new JsonLogger(config.logLevel, undefined, config.logFormat ?? (!config.isProduction && process.stdout.isTTY ? 'pretty' : 'json'));
   const infra = await startInfrastructure(config, logger);
   const clock = new Clock();
   let worker: INestApplicationContext | undefined;

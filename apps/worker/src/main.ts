@@ -6,7 +6,7 @@ import { createWorker } from './worker.factory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = new JsonLogger(config.logLevel);
+  const logger = new JsonLogger(config.logLevel, undefined, config.logFormat ?? (!config.isProduction && process.stdout.isTTY ? 'pretty' : 'json'));
   const infra = await startInfrastructure(config, logger);
   const worker = await createWorker(config, infra, logger).catch(async (err: unknown) => {
     await infra.stop();

@@ -29,6 +29,8 @@ export class KuraConfig {
   readonly host!: string;
   readonly port!: number;
   readonly logLevel!: LogLevel;
+  /** Unset: readable lines in development on a terminal, JSON lines otherwise. */
+  readonly logFormat?: 'json' | 'pretty';
   readonly varDir!: string;
   readonly keysDir!: string;
   /** Absent: an embedded PostgreSQL is started under varDir/postgres. */
@@ -171,6 +173,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     host: str(env, 'HOST', isProduction ? '0.0.0.0' : '127.0.0.1'),
     port: int(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    logFormat: env.LOG_FORMAT ? oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json') : undefined,
     varDir,
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR', path.join(varDir, 'keys'))),
     databaseUrl: databaseUrlValue,

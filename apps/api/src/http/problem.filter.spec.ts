@@ -1,5 +1,5 @@
-import type { ArgumentsHost } from '@nestjs/common';
-import { DomainError, ErrorCode } from '@kura/common';
+import { type ArgumentsHost, Logger } from '@nestjs/common';
+import { DomainError, ErrorCode, JsonLogger } from '@kura/common';
 import { ProblemFilter } from './problem.filter';
 
 function host(headers: Record<string, string> = {}) {
@@ -30,5 +30,16 @@ describe(ProblemFilter.name, () => {
     const { h, result } = host({ 'accept-language': 'ja' });
     new ProblemFilter().catch(new DomainError(ErrorCode.Unavailable, 'The object store is unavailable.', { retryAfterSeconds: 5 }), h);
     expect(result()).toMatchObject({ status: 503, headers: { 'retry-after': '5', 'content-language': 'ja' }, body: { title: 'サービス利用不可', detail: 'サービスは一時的に利用できません。しばらくしてから再試行してください。' } });
+  });
+
+  it('logs an unexpected 500 with its stack, and answers without it', () => {
+    const lines: string[] = [];
+    Logger.overrideLogger(new JsonLogger('info', (l) => lines.push(l)));
+    const { h, result } = host();
+    new ProblemFilter().catch(new TypeError('cannot read x of undefined'), h);
+    expect(result().body).toMatchObject({ status: 500, detail: 'The server could not complete the request.' });
+    expect(JSON.stringify(result().body)).not.toMatch(/TypeError|at /);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request failed');
+    expect(logged).toMatchObject({ level: 'error', status: 500, errorName: 'TypeError', stack: expect.stringMatching(/TypeError: cannot read x of undefined\n\s+at /) });
   });
 });

@@ -96,7 +96,9 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status >= 500) {
       const name = exception instanceof Error ? exception.name : typeof exception;
       const message = exception instanceof DomainError ? exception.detail : exception instanceof Error ? exception.message : '';
-      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300) });
+      // The stack names code, not data: it goes to the log, never to the client.
+      const stack = exception instanceof Error && !(exception instanceof DomainError) ? exception.stack : undefined;
+      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300), stack });
     }
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     if (typeof problem.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(problem.retryAfterSeconds))));

@@ -24,6 +24,8 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
         method: req.method,
         path: req.originalUrl.split('?')[0],
         status: res.statusCode,
+        // Set by the AuthGuard once the bearer token is verified; absent for anonymous requests.
+        userId: (req as Request & { actor?: { id: string } }).actor?.id,
         ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       }),
     );
