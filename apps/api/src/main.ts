@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   try {
     const api = await createApi(config, infra, logger, clock);
     // `npm start` runs api and worker in one process; production runs them separately.
-    if (config.runWorkerInProcess) worker = await createWorker(config, infra, logger, clock);
+    if (config.runWorkerInProcess) worker = await createWorker(config, infra, logger, clock, { schedule: true });
     await api.listen(config.port, config.host);
     const url = `http://${config.host}:${(api.getHttpServer().address() as { port: number }).port}`;
     logger.log({ msg: 'Kura is listening', url, docs: `${url}/api/docs`, worker: Boolean(worker) }, 'Main');

@@ -23,6 +23,10 @@ export const jobsCommands: CommandSpec[] = [
         return EXIT.usage;
       }
       const outcome = await scheduler.runByName(name);
+      if (outcome.status === 'busy') {
+        io.err(`${name} is running on another worker right now: nothing was started.`);
+        return EXIT.failed;
+      }
       io.out(JSON.stringify(outcome));
       return outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
     },

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new JsonLogger(config.logLevel, undefined, config.logFormat ?? (!config.isProduction && process.stdout.isTTY ? 'pretty' : 'json'));
   const infra = await startInfrastructure(config, logger);
-  const worker = await createWorker(config, infra, logger).catch(async (err: unknown) => {
+  const worker = await createWorker(config, infra, logger, undefined, { schedule: true }).catch(async (err: unknown) => {
     await infra.stop();
     throw err;
   });

@@ -13,7 +13,8 @@ export async function createWorker(
   infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
   logger: LoggerService,
   clock = new Clock(),
-  options: SchedulerOptions = { schedule: true },
+  // Timers only where asked for (the api's and the worker's main): tests and the CLI run jobs by hand.
+  options: SchedulerOptions = { schedule: false },
 ): Promise<INestApplicationContext> {
   const applied = await migrate(infra.databaseUrl);
   if (applied.length) logger.log({ msg: 'migrations applied', migrations: applied }, 'Database');

@@ -6,6 +6,7 @@ import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
 import { DocumentsModule, VersionDigestService } from '@kura/documents';
 import { SessionPurgeModule } from '@kura/identity';
+import { JobsModule } from '@kura/jobs';
 import type { Infrastructure } from '@kura/embedded';
 import { RetentionJobsModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
@@ -20,7 +21,7 @@ export class WorkerModule {
     config: KuraConfig,
     infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
     clock = new Clock(),
-    options: SchedulerOptions = { schedule: true },
+    options: SchedulerOptions = { schedule: false },
   ): DynamicModule {
     return {
       module: WorkerModule,
@@ -34,6 +35,7 @@ export class WorkerModule {
         CryptoModule,
         DocumentsModule,
         RetentionJobsModule,
+        JobsModule,
       ],
       providers: [
         { provide: Clock, useValue: clock },

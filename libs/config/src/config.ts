@@ -58,6 +58,10 @@ export class KuraConfig {
   /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
   readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
+  /** How often a worker looks for due jobs. */
+  readonly jobPollSeconds!: number;
+  /** A failed job retries after this × 2^(attempt-1) seconds (at most its interval). */
+  readonly jobRetryBaseSeconds!: number;
   /** How long start-up waits for a configured PostgreSQL or S3 server to answer. */
   readonly connectTimeoutSeconds!: number;
 
@@ -197,6 +201,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connectTimeoutSeconds: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 300),
+    jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 5, 1, 3600),
+    jobRetryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 30, 1, 86_400),
   };
   return Object.freeze(Object.assign(new KuraConfig(), config));
 }
