@@ -8,6 +8,7 @@ import { migrate } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { MediaTypeGuard } from './http/media-type.guard';
+import { completeOpenApi } from './http/openapi';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
 import { validationPipe } from './http/validation';
@@ -42,9 +43,9 @@ export async function createApi(
     .setTitle('Kura')
     .setDescription('Secure document and records management. Errors are application/problem+json (RFC 9457).')
     .setVersion('1')
-    .addBearerAuth()
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque' }, 'bearer')
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
+  SwaggerModule.setup('api/docs', app, () => completeOpenApi(SwaggerModule.createDocument(app, openapi), API_PREFIX), {
     jsonDocumentUrl: 'api/docs-json',
     useGlobalPrefix: false,
   });
