@@ -8,6 +8,7 @@ import { migrate } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { MediaTypeGuard } from './http/media-type.guard';
+import { metricsHandler } from './http/metrics';
 import { completeOpenApi } from './http/openapi';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
@@ -33,6 +34,7 @@ export async function createApi(
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use('/metrics', metricsHandler(config.metricsToken));
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });
   app.useGlobalFilters(new ProblemFilter());

@@ -8,3 +8,4 @@ export * from './canonical-json';
 export * from './fonts';
 export * from './csv';
 export * from './describe-error';
+export * from './metrics';

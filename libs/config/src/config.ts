@@ -58,6 +58,8 @@ export class KuraConfig {
   /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
   readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
+  /** Bearer token for GET /metrics on the api port; unset: /metrics is not served there. */
+  readonly metricsToken?: string;
   /** How often a worker looks for due jobs. */
   readonly jobPollSeconds!: number;
   /** A failed job retries after this × 2^(attempt-1) seconds (at most its interval). */
@@ -158,6 +160,14 @@ function s3(env: Env, bucket: string, region: string): S3Settings | undefined {
   };
 }
 
+/** An optional shared secret: long enough not to be guessed. */
+function secretToken(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError(name, 'must be at least 16 characters without spaces');
+  return raw;
+}
+
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraConfig {
@@ -201,6 +211,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connectTimeoutSeconds: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 300),
+    metricsToken: secretToken(env, 'METRICS_TOKEN'),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 5, 1, 3600),
     jobRetryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 30, 1, 86_400),
   };

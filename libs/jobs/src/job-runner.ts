@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, describeError } from '@kura/common';
+import { Clock, describeError, metrics } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { JobsRepository } from './jobs.repository';
 
@@ -62,6 +62,8 @@ export class JobRunner {
     const delaySeconds = retry ? Math.min(job.intervalSeconds, this.config.jobRetryBaseSeconds * 2 ** (attempt - 1)) : job.intervalSeconds;
     const nextRunAt = new Date(finishedAt.getTime() + delaySeconds * 1000);
     const ms = Date.now() - started;
+    metrics.jobRuns.inc({ job: job.name, status: error ? 'failed' : 'succeeded' });
+    metrics.jobDuration.observe({ job: job.name }, ms / 1000);
     await this.repo.finish(job.name, this.owner, { succeeded: !error, finishedAt, durationMs: ms, error: error?.slice(0, 500) ?? null, nextRunAt, attempts: retry ? attempt : 0 });
     if (error) this.logger.error({ msg: 'job failed', job: job.name, attempt, error, nextRunAt: nextRunAt.toISOString() });
     else this.logger.log({ msg: 'job finished', job: job.name, ms });

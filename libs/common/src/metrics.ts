@@ -1,0 +1,25 @@
+import { Counter, Histogram, register } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics (prom-client's process-wide registry, served at /metrics).
+ * Created once per process; labels never hold ids, names or content (bounded cardinality).
+ */
+function counter(name: string, help: string, labelNames: string[]): Counter {
+  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
+}
+function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
+  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets });
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const metrics = {
+  httpRequests: counter('kura_http_requests_total', 'HTTP requests answered, by method, route template and status', ['method', 'route', 'status']),
+  httpDuration: histogram('kura_http_request_duration_seconds', 'HTTP request latency, by method, route template and status', ['method', 'route', 'status'], SECONDS),
+  auditAppend: histogram('kura_audit_append_duration_seconds', 'Time to append one audit event (chain head lock, hash, insert)', [], SECONDS),
+  jobRuns: counter('kura_job_runs_total', 'Background job runs, by job and outcome', ['job', 'status']),
+  jobDuration: histogram('kura_job_duration_seconds', 'Background job run time, by job', ['job'], [0.1, 1, 10, 60, 300, 1800, 3600]),
+  storageBytes: counter('kura_storage_bytes_total', 'Bytes written to (in) and read from (out) the object store', ['direction']),
+};
+
+export { register as metricsRegistry };
