@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** A configuration problem: names the variable, never echoes a secret value. */
@@ -170,7 +171,31 @@ function secretToken(env: Env, name: string): string | undefined {
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraConfig {
+/** Secrets that may come from a file (`<NAME>_FILE`, e.g. a Docker or Kubernetes secret) instead of the environment. */
+export const FILE_SECRETS = ['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'BOOTSTRAP_ADMIN_PASSWORD', 'METRICS_TOKEN'] as const;
+
+function withFileSecrets(env: Env, cwd: string): Env {
+  const resolved: Env = { ...env };
+  for (const name of FILE_SECRETS) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') throw new ConfigError(`${name}_FILE`, `and ${name} are both set: use one`);
+    let value: string;
+    try {
+      value = readFileSync(path.resolve(cwd, file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    // A file written by `echo` ends with a newline that is not part of the secret.
+    value = value.replace(/\r?\n$/, '');
+    if (value === '') throw new ConfigError(`${name}_FILE`, `${file} is empty`);
+    resolved[name] = value;
+  }
+  return resolved;
+}
+
+export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): KuraConfig {
+  const env = withFileSecrets(rawEnv, cwd);
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const varDir = path.resolve(cwd, str(env, 'VAR_DIR', './var'));
   const bucket = str(env, 'S3_BUCKET', 'kura');
