@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { describeError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
@@ -60,6 +61,8 @@ export class Scheduler implements OnApplicationShutdown {
   /** Starts every due job not already running here; resolves when those runs end. */
   async tick(): Promise<void> {
     if (this.stopped) return;
+    // The container healthcheck reads this file's age: the poller is alive.
+    if (this.config.workerHeartbeatFile) await writeFile(this.config.workerHeartbeatFile, `${new Date().toISOString()}\n`).catch(() => undefined);
     try {
       await this.ensureRows();
     } catch (err) {

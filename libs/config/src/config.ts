@@ -61,6 +61,8 @@ export class KuraConfig {
   readonly shutdownTimeoutMs!: number;
   /** Bearer token for GET /metrics on the api port; unset: /metrics is not served there. */
   readonly metricsToken?: string;
+  /** Touched by the worker on every poll: its container healthcheck reads the file's age. */
+  readonly workerHeartbeatFile?: string;
   /** How often a worker looks for due jobs. */
   readonly jobPollSeconds!: number;
   /** A failed job retries after this × 2^(attempt-1) seconds (at most its interval). */
@@ -237,6 +239,7 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connectTimeoutSeconds: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 300),
     metricsToken: secretToken(env, 'METRICS_TOKEN'),
+    workerHeartbeatFile: env.WORKER_HEARTBEAT_FILE ? path.resolve(cwd, env.WORKER_HEARTBEAT_FILE) : undefined,
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 5, 1, 3600),
     jobRetryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 30, 1, 86_400),
   };
