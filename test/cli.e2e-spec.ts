@@ -83,11 +83,12 @@ describe('kura CLI against a database', () => {
   it('jobs run <name> runs one job and reports it; an unknown job is a usage error', async () => {
     const list = await cli(['jobs', 'list']);
     expect(list.code).toBe(0);
-    expect((JSON.parse(list.out) as Array<{ name: string }>).map((j) => j.name)).toEqual(expect.arrayContaining(['retention.sweep', 'fixity', 'audit.checkpoint', 'session.purge']));
+    expect((JSON.parse(list.out) as Array<{ name: string }>).map((j) => j.name)).toEqual(expect.arrayContaining(['retention.sweep', 'fixity', 'disposition.resume', 'audit.checkpoint', 'session.purge']));
     const run = await cli(['jobs', 'run', 'audit.checkpoint']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.out)).toMatchObject({ job: 'audit.checkpoint', status: 'succeeded' });
     expect((await sql<{ n: number }>(t.databaseUrl, 'SELECT count(*)::int AS n FROM audit_checkpoints'))[0].n).toBeGreaterThan(0);
+    expect(JSON.parse((await cli(['jobs', 'run', 'disposition.resume'])).out)).toMatchObject({ job: 'disposition.resume', status: 'succeeded' });
     expect(await cli(['jobs', 'run', 'nope'])).toMatchObject({ code: 2, err: expect.stringMatching(/unknown job: nope/) });
   });
 });

@@ -33,13 +33,13 @@ describe('jobs on PostgreSQL', () => {
   /** As a previous run of the service left them: purge overdue, everything else recently run. */
   async function lastRuns(overdue: string): Promise<void> {
     const now = Date.now();
-    for (const [name, interval] of [['session.purge', 3600], ['audit.checkpoint', t.config.auditCheckpointIntervalSeconds], ['retention.sweep', 86400], ['fixity', 86400]] as const) {
+    for (const [name, interval] of [['session.purge', 3600], ['audit.checkpoint', t.config.auditCheckpointIntervalSeconds], ['retention.sweep', 86400], ['fixity', 86400], ['disposition.resume', 60]] as const) {
       const due = name === overdue;
       await sql(
         t.databaseUrl,
         `INSERT INTO job_schedules (name, interval_seconds, next_run_at, last_finished_at, last_status, runs) VALUES ($1, $2, $3, $4, 'succeeded', 1)
          ON CONFLICT (name) DO UPDATE SET next_run_at = $3, last_finished_at = $4, running_since = NULL, running_owner = NULL`,
-        [name, interval, new Date(due ? now - 60 * MIN : now + interval * 1000 - MIN), new Date(due ? now - 120 * MIN : now - MIN)],
+        [name, interval, new Date(due ? now - 60 * MIN : now + interval * 1000), new Date(due ? now - 120 * MIN : now)],
       );
     }
   }
@@ -55,7 +55,7 @@ describe('jobs on PostgreSQL', () => {
       expect(after.get('session.purge')).toMatchObject({ runs: before.get('session.purge')!.runs + 1, last_status: 'succeeded', attempts: 0 });
       expect(after.get('session.purge')!.last_finished_at!.getTime()).toBeGreaterThanOrEqual(started.getTime());
       expect(after.get('session.purge')!.next_run_at.getTime()).toBeGreaterThan(Date.now() + 59 * MIN);
-      for (const name of ['audit.checkpoint', 'retention.sweep', 'fixity']) expect(after.get(name)!.runs).toBe(before.get(name)!.runs);
+      for (const name of ['audit.checkpoint', 'retention.sweep', 'fixity', 'disposition.resume']) expect(after.get(name)!.runs).toBe(before.get(name)!.runs);
     } finally {
       await worker.close();
     }

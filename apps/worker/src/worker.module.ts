@@ -8,7 +8,7 @@ import { DocumentsModule, VersionDigestService } from '@kura/documents';
 import { SessionPurgeModule } from '@kura/identity';
 import { JobsModule } from '@kura/jobs';
 import type { Infrastructure } from '@kura/embedded';
-import { RetentionJobsModule, VERSION_DIGESTER } from '@kura/retention';
+import { RetentionJobsModule, RetentionModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { RetentionJobs } from './jobs/retention.jobs';
@@ -35,6 +35,8 @@ export class WorkerModule {
         CryptoModule,
         DocumentsModule,
         RetentionJobsModule,
+        // The disposition executor, for the resume job.
+        RetentionModule,
         JobsModule,
       ],
       providers: [
