@@ -4,6 +4,7 @@ import { describeError } from '@kura/common';
 import { runCli } from './cli';
 
 const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+let progressShown = false;
 
 runCli(process.argv.slice(2), {
   out: (line) => console.log(line),
@@ -20,6 +21,7 @@ runCli(process.argv.slice(2), {
   },
   progress: (event) => {
     if (interactive) {
+      progressShown = true;
       const done = Number(event.rewrapped ?? 0) + Number(event.failed ?? 0);
       process.stderr.write(`\r${String(event.operation ?? 'progress')}: ${done} done, ${String(event.failed ?? 0)} failed`);
     } else {
@@ -28,7 +30,7 @@ runCli(process.argv.slice(2), {
   },
 }).then(
   (code) => {
-    if (interactive) process.stderr.write('\n');
+    if (progressShown) process.stderr.write('\n');
     process.exit(code);
   },
   (err: unknown) => {
