@@ -8,11 +8,12 @@ import { keysCommands } from './keys.command';
 import { migrateCommands } from './migrate.command';
 import { CliRuntime } from './runtime';
 import { seedFilePlanCommands } from './seed-file-plan.command';
+import { usersCommands } from './users.command';
 
 export type { CliIo } from './command';
 
 /** Every command; each capability's file exports its own list. */
-export const COMMANDS: CommandSpec[] = [...keysCommands, ...certificateCommands, ...seedFilePlanCommands, ...migrateCommands, ...jobsCommands];
+export const COMMANDS: CommandSpec[] = [...keysCommands, ...usersCommands, ...certificateCommands, ...seedFilePlanCommands, ...migrateCommands, ...jobsCommands];
 
 const PROGRAM = 'npm run cli --';
 
