@@ -108,6 +108,8 @@ describe('docker/compose.yml', () => {
     expect(config.isProduction).toBe(true);
     expect(config.runWorkerInProcess).toBe(false);
     expect(config.bootstrapAdminUsername).toBe('records-admin');
+    expect(config.metricsToken).toBe(SECRETS.metrics_token);
+    if (name === 'worker') expect(config.workerMetricsPort).toBe(9464);
     const db = new URL(config.databaseUrl!);
     expect([db.hostname, db.username]).toEqual(['postgres', 'kura_app']);
     expect(config.s3).toMatchObject({ endPoint: 'minio', port: 9000, accessKey: SECRETS.s3_access_key, secretKey: SECRETS.s3_secret_key });

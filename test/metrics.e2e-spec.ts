@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { JsonLogger } from '@kura/common';
 import { createWorker } from '../apps/worker/src/worker.factory';
+import { startWorkerMetrics } from '../apps/worker/src/metrics-server';
 import { Scheduler } from '../apps/worker/src/scheduler';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin } from './support/auth';
@@ -51,5 +52,19 @@ describe('/metrics', () => {
     expect(text).toMatch(/^kura_process_cpu_seconds_total /m);
     // No ids in labels: one series per route template, whatever the document.
     expect(text).not.toContain(up.body.id as string);
+  });
+
+  it('the worker, which serves no API, exposes the same series on a port of its own behind the token', async () => {
+    const server = await startWorkerMetrics(0, '127.0.0.1', TOKEN);
+    try {
+      const url = `http://127.0.0.1:${server.port}/metrics`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${server.port}/other`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^kura_job_runs_total\{job="audit.checkpoint",status="succeeded"\} [1-9]/m);
+    } finally {
+      await server.close();
+    }
   });
 });

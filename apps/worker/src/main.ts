@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { describeError, JsonLogger, onShutdownSignal } from '@kura/common';
 import { ConfigError, loadConfig } from '@kura/config';
 import { startInfrastructure } from '@kura/embedded';
+import { startWorkerMetrics } from './metrics-server';
 import { createWorker } from './worker.factory';
 
 async function main(): Promise<void> {
@@ -12,8 +13,10 @@ async function main(): Promise<void> {
     await infra.stop();
     throw err;
   });
-  logger.log({ msg: 'worker started' }, 'Worker');
+  const metrics = config.workerMetricsPort !== undefined && config.metricsToken ? await startWorkerMetrics(config.workerMetricsPort, config.host, config.metricsToken) : undefined;
+  logger.log({ msg: 'worker started', metricsPort: metrics?.port }, 'Worker');
   onShutdownSignal(logger, config.shutdownTimeoutMs, async () => {
+    await metrics?.close();
     await worker.close();
     await infra.stop();
   });

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Counter, Histogram, register } from 'prom-client';
 
 /**
@@ -23,3 +24,12 @@ export const metrics = {
 };
 
 export { register as metricsRegistry };
+
+/** Constant-time check of `Authorization: Bearer <token>` against the configured metrics token. */
+export function metricsTokenMatches(authorization: string | undefined, token: string): boolean {
+  const given = authorization?.replace(/^Bearer\s+/i, '') ?? '';
+  if (!given) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
+}

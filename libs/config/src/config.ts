@@ -63,6 +63,8 @@ export class KuraConfig {
   readonly shutdownTimeoutMs!: number;
   /** Bearer token for GET /metrics on the api port; unset: /metrics is not served there. */
   readonly metricsToken?: string;
+  /** The worker's own /metrics listener (it serves no API); needs METRICS_TOKEN. */
+  readonly workerMetricsPort?: number;
   /** Touched by the worker on every poll: its container healthcheck reads the file's age. */
   readonly workerHeartbeatFile?: string;
   /** How often a worker looks for due jobs. */
@@ -208,6 +210,7 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
   const databaseUrlValue = databaseUrl(env);
   const s3Value = s3(env, bucket, region);
   const isProduction = nodeEnv === 'production';
+  if (env.WORKER_METRICS_PORT && !env.METRICS_TOKEN) throw new ConfigError('WORKER_METRICS_PORT', 'needs METRICS_TOKEN (metrics are never served without it)');
   if (isProduction && !databaseUrlValue) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production');
   if (isProduction && !s3Value) throw new ConfigError('S3_ENDPOINT', 'is required when NODE_ENV=production');
 
@@ -242,6 +245,7 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connectTimeoutSeconds: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 300),
     metricsToken: secretToken(env, 'METRICS_TOKEN'),
+    workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 0, 65535) : undefined,
     workerHeartbeatFile: env.WORKER_HEARTBEAT_FILE ? path.resolve(cwd, env.WORKER_HEARTBEAT_FILE) : undefined,
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 5, 1, 3600),
     jobRetryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 30, 1, 86_400),

@@ -1,7 +1,6 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics } from 'prom-client';
-import { metrics, metricsRegistry } from '@kura/common';
+import { metrics, metricsRegistry, metricsTokenMatches } from '@kura/common';
 
 let defaultsCollected = false;
 
@@ -18,26 +17,17 @@ export function observeRequest(req: Request, status: number, seconds: number): v
   metrics.httpDuration.observe(labels, seconds);
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 /**
  * GET /metrics (outside /api/v1) in Prometheus text format. With METRICS_TOKEN it needs
  * `Authorization: Bearer <token>`; without one it is not served (404 like any unknown path).
  */
 export function metricsHandler(token: string | undefined) {
-  if (!defaultsCollected) {
-    collectDefaultMetrics({ prefix: 'kura_' });
-    defaultsCollected = true;
-  }
+  if (!defaultsCollected && !metricsRegistry.getSingleMetric('kura_process_cpu_seconds_total')) collectDefaultMetrics({ prefix: 'kura_' });
+  defaultsCollected = true;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (!token) return next();
-    const given = req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
-    if (!given || !sameSecret(given, token)) {
+    if (!metricsTokenMatches(req.header('authorization'), token)) {
       res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
       res.type('application/problem+json').send(JSON.stringify({ type: 'urn:kura:problem:unauthenticated', title: 'Unauthorized', status: 401, detail: 'The metrics token is required.' }));
       return;
