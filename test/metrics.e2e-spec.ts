@@ -46,6 +46,11 @@ describe('/metrics', () => {
     expect(text).toMatch(/^kura_http_requests_total\{method="GET",route="\/api\/v1\/documents\/:id",status="200"\} [1-9]/m);
     expect(text).toMatch(/^kura_http_request_duration_seconds_bucket\{le="0\.005",method="POST",route="\/api\/v1\/documents",status="201"\} \d+/m);
     expect(text).toMatch(/^kura_audit_append_duration_seconds_count [1-9]/m);
+    // Chain lag, as max(kura_audit_head_seq) - max(kura_audit_checkpoint_seq): the checkpoint covers the head it saw.
+    const head = Number(/^kura_audit_head_seq (\d+)/m.exec(text)?.[1]);
+    const checkpoint = Number(/^kura_audit_checkpoint_seq (\d+)/m.exec(text)?.[1]);
+    expect(checkpoint).toBeGreaterThan(0);
+    expect(head).toBeGreaterThanOrEqual(checkpoint);
     expect(text).toMatch(/^kura_job_runs_total\{job="audit.checkpoint",status="succeeded"\} [1-9]/m);
     expect(text).toMatch(/^kura_storage_bytes_total\{direction="in"\} [1-9]/m);
     expect(text).toMatch(/^kura_storage_bytes_total\{direction="out"\} [1-9]/m);

@@ -27,7 +27,12 @@ export class AuditService {
       userAgent: ctx?.userAgent ?? null,
       requestId: ctx?.requestId ?? null,
       details: input.details ?? {},
-    }).finally(() => timer());
+    })
+      .then((event) => {
+        metrics.auditHeadSeq.set(Number(event.seq));
+        return event;
+      })
+      .finally(() => timer());
   }
 
   /** Appends in a transaction of its own: denials, failures, reads before data is returned. */
