@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { KeyRing } from '@kura/crypto';
-import { DocumentsService } from '@kura/documents';
+import { DocumentWritesService } from '@kura/documents';
 import { runCli } from '../apps/cli/src/cli';
 import { startTestApp, TestApp } from './support/app';
 import { actor, auditEvents, sql } from './support/documents';
@@ -52,7 +52,7 @@ describe('kura CLI against a database', () => {
   });
 
   it('keys rotate exits non-zero when some data keys could not be re-wrapped, and reports progress', async () => {
-    const docs = t.app.get(DocumentsService);
+    const docs = t.app.get(DocumentWritesService);
     const owner = actor({ clearance: 2 });
     for (const title of ['one', 'two']) {
       await docs.create(owner, multipart([['title', title], ['kind', 'record'], ['classification', 'INTERNAL'], ['department', 'finance']], { filename: `${title}.txt`, content: randomBytes(64) }));

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@kura/audit';
 import { Clock, JsonLogger } from '@kura/common';
 import { ConfigModule } from '@kura/config';
-import { DatabaseModule } from '@kura/database';
+import { DatabaseModule, TransactionRunner } from '@kura/database';
 import { RetentionRepository, SeriesRepository, SeriesService } from '@kura/retention';
 import { CommandContext, CommandSpec, EXIT } from './command';
 
@@ -14,7 +14,7 @@ async function seedFilePlan({ io, config, database }: CommandContext): Promise<n
   @Global()
   @Module({
     imports: [ConfigModule.forRoot(config()), DatabaseModule.forRoot(databaseUrl, 2), AuditModule],
-    providers: [{ provide: Clock, useValue: new Clock() }, SeriesRepository, RetentionRepository, SeriesService],
+    providers: [{ provide: Clock, useValue: new Clock() }, TransactionRunner, SeriesRepository, RetentionRepository, SeriesService],
     exports: [Clock],
   })
   class SeedModule {}

@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
-import { DocumentsService, inventoryCsv, InventoryQuery } from '@kura/documents';
+import { DocumentQueriesService, inventoryCsv, InventoryQuery } from '@kura/documents';
 import { CurrentActor, type Actor } from '@kura/identity';
 import { wantsBom, withBom } from '../http/csv-bom';
 
@@ -10,7 +10,7 @@ import { wantsBom, withBom } from '../http/csv-bom';
 @ApiBearerAuth()
 @Controller('reports')
 export class InventoryController {
-  constructor(private readonly documents: DocumentsService) {}
+  constructor(private readonly documents: DocumentQueriesService) {}
 
   /** 情報資産台帳 (A.5.9): metadata only, never content. */
   @Get('inventory')
