@@ -9,3 +9,5 @@ export * from './canonical-json';
 export * from './fonts';
 export * from './csv';
 export * from './unavailable';
+export * from './describe-error';
+export * from './metrics';

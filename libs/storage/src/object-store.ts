@@ -1,6 +1,7 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Client } from 'minio';
+import { metrics } from '@kura/common';
 import { KuraConfig, type S3Settings } from '@kura/config';
 import { DEFAULT_STORE_TIMEOUTS, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
 
@@ -100,6 +101,7 @@ export class ObjectStore implements OnModuleInit {
     const second = await parts.next();
     if (second.done) {
       const info = await this.call('put', client.putObject(this.bucket, key, first.value, first.value.length, headers));
+      metrics.storageBytes.inc({ direction: 'in' }, first.value.length);
       return { key, size: first.value.length, etag: info.etag };
     }
 
@@ -142,6 +144,7 @@ export class ObjectStore implements OnModuleInit {
       if (failed !== undefined) throw failed;
       etags.sort((a, b) => a.part - b.part);
       const done = await this.call('complete multipart', client.completeMultipartUpload(this.bucket, key, uploadId, etags));
+      metrics.storageBytes.inc({ direction: 'in' }, size);
       return { key, size, etag: done.etag };
     } catch (err) {
       await this.call('abort multipart', client.abortMultipartUpload(this.bucket, key, uploadId)).catch(() => undefined);
@@ -151,8 +154,8 @@ export class ObjectStore implements OnModuleInit {
 
   async get(key: string, range?: { offset: number; length?: number }): Promise<Readable> {
     // The deadline covers the answer's headers; the body is guarded by the socket idle timeout.
-    if (range) return this.call('get', this.client.getPartialObject(this.bucket, key, range.offset, range.length));
-    return this.call('get', this.client.getObject(this.bucket, key));
+    const body = range ? await this.call('get', this.client.getPartialObject(this.bucket, key, range.offset, range.length)) : await this.call('get', this.client.getObject(this.bucket, key));
+    return countedOut(body);
   }
 
   /** null when the object does not exist. */
@@ -203,4 +206,16 @@ export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSiz
     }
   }
   if (filled > 0) yield part.subarray(0, filled);
+}
+
+/** The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read; errors pass through. */
+function countedOut(body: Readable): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      metrics.storageBytes.inc({ direction: 'out' }, chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(body, counter, () => undefined);
+  return counter;
 }
