@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { verifyCertificateText } from '@kura/retention';
+import { AUDIT_VERIFY_BUNDLE_USAGE, auditVerifyBundleCommand } from './audit-verify-bundle.command';
 import { seedFilePlanCommand } from './seed-file-plan.command';
 
 export interface CliIo {
@@ -15,6 +16,7 @@ export const USAGE = [
   '      Exit code 0: valid; 1: invalid; 2: usage error.',
   '  kura retention seed-file-plan',
   '      Loads the shipped Japanese seed file plan (docs/retention.md) into the configured database.',
+  AUDIT_VERIFY_BUNDLE_USAGE,
 ].join('\n');
 
 /** A PEM file, a PEM string, or the JSON answer of GET /keys/public ({publicKeyPem}). */
@@ -65,6 +67,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === 'certificate' && command === 'verify') return verifyCommand(rest, io);
+  if (group === 'audit' && command === 'verify-bundle') return auditVerifyBundleCommand(rest, io);
   if (group === 'retention' && command === 'seed-file-plan') {
     return seedFilePlanCommand(io);
   }

@@ -17,7 +17,7 @@ const commands: Record<string, { usage: string; run: Command }> = {
 };
 
 /** Retention commands manage their own resources: verification is offline, seeding needs only the database. */
-const SELF_CONTAINED = new Set(['certificate', 'retention']);
+const SELF_CONTAINED = new Set(['certificate', 'retention', 'audit']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -140,6 +140,35 @@ export class AuditRepository {
     return rows.map(toView);
   }
 
+  /**
+   * The contiguous sequence range of the events stored in [from, to), up to seq upTo: the first and
+   * the last such event (by seq), with the hash the first links to and the last one's hash.
+   * Every event between them belongs to the range, whatever its time (the chain is the order).
+   */
+  async seqRange(from: Date | undefined, to: Date | undefined, upTo: string): Promise<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string } | null> {
+    const [row] = (await this.dataSource.query(
+      `WITH r AS (SELECT min(seq) AS first, max(seq) AS last FROM audit_events
+                   WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2) AND seq <= $3::bigint)
+       SELECT r.first::text AS "firstSeq", r.last::text AS "lastSeq",
+              (SELECT prev_hash FROM audit_events WHERE seq = r.first) AS "firstPrevHash",
+              (SELECT hash FROM audit_events WHERE seq = r.last) AS "lastHash"
+         FROM r WHERE r.first IS NOT NULL`,
+      [from ?? null, to ?? null, upTo],
+    )) as Array<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string }>;
+    return row ?? null;
+  }
+
+  /** How many events with afterSeq < seq <= upTo match the filter. */
+  async countBetween(filter: AuditEventFilter, afterSeq: string, upTo: string): Promise<number> {
+    const { clause, params } = whereOf(filter);
+    const n = params.length;
+    const [{ total }] = (await this.dataSource.query(
+      `SELECT count(*)::int AS total FROM audit_events ${clause ? `${clause} AND` : 'WHERE'} seq > $${n + 1}::bigint AND seq <= $${n + 2}::bigint`,
+      [...params, afterSeq, upTo],
+    )) as Array<{ total: number }>;
+    return total;
+  }
+
   /** The access history of one target (e.g. a document), in chain order. */
   findByTarget(targetId: string, paging: Paging): Promise<Page<AuditEventView>> {
     return this.search({ targetId }, paging);
