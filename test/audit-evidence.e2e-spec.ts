@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import request from 'supertest';
 import { extract, pack } from 'tar-stream';
@@ -15,6 +17,8 @@ import { lastSeq, recordEvents, tamper } from './support/audit';
 import { createUser, loginAdmin, TestUser } from './support/auth';
 
 jest.setTimeout(60_000);
+
+const run = promisify(execFile);
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -80,6 +84,7 @@ describe('audit evidence bundle', () => {
     await recordEvents(t, 6, 'evidence');
     trustedKey = path.join(dir, 'trusted.pem');
     await writeFile(trustedKey, t.app.get(Signer).publicKeyPem);
+    await writeFile(path.join(dir, 'other.pem'), generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
   });
   afterAll(async () => {
     await t.close();
@@ -142,6 +147,29 @@ describe('audit evidence bundle', () => {
     } finally {
       await db.end();
     }
+  });
+
+  it('checks out with nothing but tar, openssl, sha256sum and the script in docs/ (docs/security.md)', async () => {
+    const bytes = await bundle();
+    const out = path.join(dir, 'extracted');
+    await mkdir(out);
+    await writeFile(path.join(dir, 'plain.tar'), bytes);
+    await run('tar', ['-xf', path.join(dir, 'plain.tar'), '-C', out]);
+    const opensslOk = await run('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', trustedKey, '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.sig'], { cwd: out });
+    expect(opensslOk.stdout).toMatch(/Signature Verified Successfully/);
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as EvidenceManifest;
+    await writeFile(path.join(dir, 'SHA256SUMS'), manifest.files.map((f) => `${f.sha256}  ${f.path}\n`).join(''));
+    await run('sha256sum', ['-c', path.join(dir, 'SHA256SUMS')], { cwd: out });
+    const script = path.join(__dirname, '..', 'docs', 'verify-evidence.mjs');
+    const good = await run(process.execPath, [script, out, trustedKey]);
+    expect(good.stdout).toMatch(/^VALID: \d+ events, complete range/);
+
+    // The same script catches an edited event.
+    const events = await readFile(path.join(out, 'events.jsonl'), 'utf8');
+    await writeFile(path.join(out, 'events.jsonl'), events.replace('"actorName":"alice"', '"actorName":"alicf"'));
+    const bad = await run(process.execPath, [script, out, trustedKey]).then(() => null, (err: { code: number; stdout: string }) => err);
+    expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(/^INVALID\n.*events\.jsonl: SHA-256 differs[\s\S]*hash does not match its content/) });
+    await expect(run('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', path.join(dir, 'other.pem'), '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.sig'], { cwd: out })).rejects.toBeDefined();
   });
 
   describe('each tamper is detected by the CLI', () => {
