@@ -9,6 +9,7 @@ import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
+import { purposeMiddleware } from './mynumber/purpose.middleware';
 import { validationPipe } from './http/validation';
 
 export const API_PREFIX = 'api/v1';
@@ -31,6 +32,7 @@ export async function createApi(
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(purposeMiddleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });
   app.useGlobalFilters(new ProblemFilter());

@@ -25,6 +25,7 @@ import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { UpdateDocumentDto } from './dto/update-document.dto';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
+import { PURPOSE_GATE, type PurposeGate } from './purpose-gate';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const CREATE_FIELDS = ['title', 'kind', 'classification', 'department', 'tags', 'personalData', 'seriesId', 'reviewDueAt'];
@@ -123,7 +124,13 @@ export class DocumentsService {
     private readonly config: KuraConfig,
     @Optional() @Inject(SERIES_CHANGE_GUARD) private readonly seriesGuard: SeriesChangeGuard | null = null,
     @Optional() @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones | null = null,
+    @Optional() @Inject(PURPOSE_GATE) private readonly purposes: PurposeGate | null = null,
   ) {}
+
+  /** My Number: a `specific` document is read, downloaded or versioned only for a named, permitted purpose. */
+  private purposeOf(actor: Actor, doc: DocumentEntity, auditAction: string): Promise<{ purpose?: string }> {
+    return this.purposes ? this.purposes.requirePurpose(actor, doc, auditAction) : Promise.resolve({});
+  }
 
   // ---------------------------------------------------------------- create
 
@@ -303,10 +310,11 @@ export class DocumentsService {
   async get(actor: Actor, id: string): Promise<{ document: DocumentView; etag: string }> {
     const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'read', 'document.read');
+    const purpose = await this.purposeOf(actor, doc, 'document.read');
     const current = await this.currentOf(doc);
     await this.repo.transaction(async (m) => {
       await this.repo.touchAccessed(m, id, this.clock.now());
-      await this.audit.append(m, { actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: doc.currentVersion } });
+      await this.audit.append(m, { actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: doc.currentVersion, ...purpose } });
     });
     const view = documentView(doc, current);
     // The tombstone of a destroyed record links to its certificate of deletion.
@@ -336,9 +344,10 @@ export class DocumentsService {
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {
     const ability = this.abilities.forActor(actor);
-    await this.authorize(actor, ability, id, 'read', 'document.read');
+    const doc = await this.authorize(actor, ability, id, 'read', 'document.read');
+    const purpose = await this.purposeOf(actor, doc, 'document.read');
     const versions = await this.repo.listVersions(id);
-    await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions' } });
+    await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions', ...purpose } });
     return { items: versions.map(versionView) };
   }
 
@@ -361,6 +370,7 @@ export class DocumentsService {
   async download(actor: Actor, id: string, versionNumber?: number): Promise<ContentDownload> {
     const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'read_content', 'document.download');
+    const purpose = await this.purposeOf(actor, doc, 'document.download');
     const number = versionNumber ?? doc.currentVersion;
     const version = await this.repo.findVersion(id, number);
     if (!version) {
@@ -387,7 +397,7 @@ export class DocumentsService {
         await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: 'cannot-label' } });
         throw err;
       });
-      await this.recordDownload(actor, doc, number, true);
+      await this.recordDownload(actor, doc, number, true, purpose);
       return { ...base, body: Readable.from([stamped]), size: stamped.length, stamped: true };
     }
     let decryptor: ReturnType<DocumentsService['openDecryptor']>;
@@ -401,7 +411,7 @@ export class DocumentsService {
       throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
     }
     // Audited before the first byte leaves (issue 4).
-    await this.recordDownload(actor, doc, number, false);
+    await this.recordDownload(actor, doc, number, false, purpose);
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     pipeline(source, decryptor, out, (err) => {
       if (err) void this.integrityFailed(actor, id, number, err);
@@ -439,10 +449,10 @@ export class DocumentsService {
     }
   }
 
-  private async recordDownload(actor: Actor, doc: DocumentEntity, version: number, stamped: boolean): Promise<void> {
+  private async recordDownload(actor: Actor, doc: DocumentEntity, version: number, stamped: boolean, purpose: { purpose?: string }): Promise<void> {
     await this.repo.transaction(async (m) => {
       await this.repo.touchAccessed(m, doc.id, this.clock.now());
-      await this.audit.append(m, { actor, action: 'document.download', targetType: 'Document', targetId: doc.id, outcome: 'allowed', details: { version, classification: classificationName(doc.classification), stamped } });
+      await this.audit.append(m, { actor, action: 'document.download', targetType: 'Document', targetId: doc.id, outcome: 'allowed', details: { version, classification: classificationName(doc.classification), stamped, ...purpose } });
     });
   }
 
@@ -462,6 +472,7 @@ export class DocumentsService {
     const ability = this.abilities.forActor(actor);
     if (!ifMatch) throw new DomainError(ErrorCode.PreconditionRequired, 'Send If-Match with the ETag of the version you are replacing.');
     const doc = await this.authorize(actor, ability, id, 'version', 'document.version');
+    const purpose = await this.purposeOf(actor, doc, 'document.version');
     this.assertWritable(doc);
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
@@ -481,7 +492,7 @@ export class DocumentsService {
         const number = locked.currentVersion + 1;
         await this.repo.insertVersion(m, this.versionRow(id, number, content, actor, now, dto.comment ?? null, null));
         await this.repo.setCurrentVersion(m, id, number, now);
-        await this.audit.append(m, { actor, action: 'document.version', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: number, sha256: content.sha256, size: content.size } });
+        await this.audit.append(m, { actor, action: 'document.version', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: number, sha256: content.sha256, size: content.size, ...purpose } });
         return { document: documentView({ ...locked, currentVersion: number, updatedAt: now }, content), etag: versionEtag(number) };
       });
     } catch (err) {
@@ -493,6 +504,7 @@ export class DocumentsService {
   async restore(actor: Actor, id: string, number: number, ifMatch: string | undefined): Promise<{ document: DocumentView; etag: string }> {
     const ability = this.abilities.forActor(actor);
     const doc = await this.authorize(actor, ability, id, 'version', 'document.restore');
+    const purpose = await this.purposeOf(actor, doc, 'document.restore');
     this.assertWritable(doc);
     if (ifMatch && !ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     const source = await this.repo.findVersion(id, number);
@@ -526,7 +538,7 @@ export class DocumentsService {
         const next = locked.currentVersion + 1;
         await this.repo.insertVersion(m, this.versionRow(id, next, content, actor, now, `restored from version ${number}`, number));
         await this.repo.setCurrentVersion(m, id, next, now);
-        await this.audit.append(m, { actor, action: 'document.restore', targetType: 'Document', targetId: id, outcome: 'allowed', details: { from: number, version: next, sha256: content.sha256 } });
+        await this.audit.append(m, { actor, action: 'document.restore', targetType: 'Document', targetId: id, outcome: 'allowed', details: { from: number, version: next, sha256: content.sha256, ...purpose } });
         return { document: documentView({ ...locked, currentVersion: next, updatedAt: now }, content), etag: versionEtag(next) };
       });
     } catch (err) {

@@ -1,0 +1,5 @@
+export * from './purposes/dto/purpose.dto';
+export * from './purposes/purpose-context';
+export * from './purposes/purposes.repository';
+export * from './purposes/purposes.service';
+export * from './mynumber.module';
