@@ -169,6 +169,23 @@ export class AuditRepository {
     return total;
   }
 
+  /**
+   * Events about any of `targetIds` whose action is one of `actions`, in [from, to), with
+   * afterSeq < seq <= upTo, in chain order: one keyset batch (for reports built from the chain).
+   */
+  async batchForTargets(q: { targetIds: string[]; actions: string[]; from?: Date; to?: Date }, afterSeq: string, upTo: string, limit: number): Promise<AuditEventView[]> {
+    if (q.targetIds.length === 0 || q.actions.length === 0) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT ${VIEW_COLUMNS} FROM audit_events
+        WHERE target_id = ANY($1::text[]) AND action = ANY($2::text[])
+          AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+          AND seq > $5::bigint AND seq <= $6::bigint
+        ORDER BY audit_events.seq LIMIT $7`,
+      [q.targetIds, q.actions, q.from ?? null, q.to ?? null, afterSeq, upTo, limit],
+    )) as EventRow[];
+    return rows.map(toView);
+  }
+
   /** The access history of one target (e.g. a document), in chain order. */
   findByTarget(targetId: string, paging: Paging): Promise<Page<AuditEventView>> {
     return this.search({ targetId }, paging);

@@ -220,4 +220,15 @@ export class DocumentsRepository {
     )) as Array<{ kekId: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.kekId, r.n]));
   }
+
+  /**
+   * Every document marked `specific` (destroyed ones included: their history stays), optionally
+   * of one department: the scope of the My Number handling ledger. Callers decide what to show.
+   */
+  async specificDocuments(department?: string): Promise<DocumentEntity[]> {
+    return (await this.dataSource.query(
+      `SELECT ${DOC_COLUMNS} FROM documents d WHERE d.personal_data = 'specific' AND ($1::text IS NULL OR d.department = $1) ORDER BY d.id`,
+      [department ?? null],
+    )) as DocumentEntity[];
+  }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AbilityFactory } from '@kura/access';
 import { DocumentsModule } from '@kura/documents';
+import { LedgerService } from './ledger/ledger.service';
 import { PurposesRepository } from './purposes/purposes.repository';
 import { PurposesService } from './purposes/purposes.service';
 
@@ -10,7 +11,7 @@ import { PurposesService } from './purposes/purposes.service';
  */
 @Module({
   imports: [DocumentsModule],
-  providers: [PurposesRepository, PurposesService, AbilityFactory],
-  exports: [PurposesService],
+  providers: [PurposesRepository, PurposesService, LedgerService, AbilityFactory],
+  exports: [PurposesService, LedgerService],
 })
 export class MyNumberModule {}

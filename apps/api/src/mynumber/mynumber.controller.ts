@@ -1,15 +1,37 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Policy } from '@kura/access';
 import { Actor, CurrentActor } from '@kura/identity';
-import { CreatePurposeDto, PurposesService, SetPurposesDto } from '@kura/mynumber';
+import { CreatePurposeDto, LedgerQuery, LedgerService, PurposesService, SetPurposesDto } from '@kura/mynumber';
 
 /** My Number oversight: the purposes list and which purposes series and documents permit. */
 @ApiTags('mynumber')
 @ApiBearerAuth()
 @Controller('mynumber')
 export class MyNumberController {
-  constructor(private readonly purposes: PurposesService) {}
+  constructor(
+    private readonly purposes: PurposesService,
+    private readonly ledgers: LedgerService,
+  ) {}
+
+  // Auditors and the responsible officer; the service decides (and audits a refusal).
+  @Get('ledger')
+  @Policy('read', 'Document')
+  @ApiProduces('application/json', 'text/csv', 'application/pdf')
+  @ApiOperation({
+    summary: 'The My Number handling ledger (特定個人情報 取扱状況記録)',
+    description:
+      'One line per handling act (create/read/download/version/delete/export) on documents marked specific, from the audit chain: seq, hash, time, actor, ' +
+      'document id (title only for its handlers), operation, purpose, outcome. Drawn against a checkpoint signed for the request (`checkpoint`). ' +
+      'Auditors and the responsible officer (a records officer designated mynumber_handler) only. pdf: at most 2,000 lines (413).',
+  })
+  async ledger(@CurrentActor() actor: Actor, @Query() query: LedgerQuery, @Res({ passthrough: true }) res: Response) {
+    if (query.format === undefined || query.format === 'json') return this.ledgers.ledger(actor, query);
+    const file = await this.ledgers.export(actor, query);
+    res.setHeader('Cache-Control', 'no-store');
+    return new StreamableFile(file.body, { type: file.contentType, disposition: `attachment; filename="${file.filename}"` });
+  }
 
   @Get('purposes')
   @Policy('read', 'Document')
