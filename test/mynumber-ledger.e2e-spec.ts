@@ -135,6 +135,17 @@ describe('My Number handling ledger', () => {
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
   });
 
+  it('the inventory shows auditors how many specific documents each department and series holds, never their rows or titles', async () => {
+    const res = await request(t.http).get('/api/v1/reports/inventory').set(auth(auditor)).expect(200);
+    expect(res.body.specificCounts).toEqual([
+      { department: 'hr', seriesId: null, byStatus: { active: 1 }, total: 1 },
+      { department: 'payroll', seriesId: null, byStatus: { active: 1 }, total: 1 },
+    ]);
+    expect(res.body.items.map((i: { id: string }) => i.id)).toEqual(expect.arrayContaining([plainDoc]));
+    expect(res.body.items.map((i: { id: string }) => i.id)).not.toContain(hrDoc);
+    expect(JSON.stringify(res.body)).not.toContain('扶養控除等申告書 payroll');
+  });
+
   it('is refused to staff, handlers and plain records officers (403 problem+json, audited)', async () => {
     const officer = await createUser(t.http, await loginAdmin(t.http), { roles: ['records_officer'], clearance: 'SECRET', departments: ['hr'] });
     for (const u of [staff, handler, officer]) {

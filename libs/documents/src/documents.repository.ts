@@ -231,4 +231,12 @@ export class DocumentsRepository {
       [department ?? null],
     )) as DocumentEntity[];
   }
+
+  /** How many documents marked `specific` each department and series holds, by status: counts only, never titles. */
+  async specificCounts(): Promise<Array<{ department: string; seriesId: string | null; status: string; count: number }>> {
+    return (await this.dataSource.query(
+      `SELECT department, series_id AS "seriesId", status, count(*)::int AS count FROM documents
+        WHERE personal_data = 'specific' GROUP BY department, series_id, status ORDER BY department, series_id NULLS FIRST, status`,
+    )) as Array<{ department: string; seriesId: string | null; status: string; count: number }>;
+  }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AbilityFactory } from '@kura/access';
 import { DocumentsModule } from '@kura/documents';
 import { LedgerService } from './ledger/ledger.service';
+import { SpecificInventory } from './ledger/specific-inventory';
 import { PurposesRepository } from './purposes/purposes.repository';
 import { PurposesService } from './purposes/purposes.service';
 
@@ -11,7 +12,7 @@ import { PurposesService } from './purposes/purposes.service';
  */
 @Module({
   imports: [DocumentsModule],
-  providers: [PurposesRepository, PurposesService, LedgerService, AbilityFactory],
-  exports: [PurposesService, LedgerService],
+  providers: [PurposesRepository, PurposesService, LedgerService, SpecificInventory, AbilityFactory],
+  exports: [PurposesService, LedgerService, SpecificInventory],
 })
 export class MyNumberModule {}
