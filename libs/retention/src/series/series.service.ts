@@ -160,7 +160,11 @@ export class SeriesService {
       for (const e of entries) {
         const row = await this.repo.insert(
           m,
-          { code: e.code, name: e.name, years: e.years, months: e.months, days: e.days, trigger: e.trigger, minimumTrigger: null, minimumYears: 0, minimumMonths: 0, minimumDays: 0, disposition: e.disposition, citation: e.citation },
+          {
+            code: e.code, name: e.name, years: e.years, months: e.months, days: e.days, trigger: e.trigger,
+            minimumTrigger: e.minimum?.trigger ?? null, minimumYears: e.minimum?.years ?? 0, minimumMonths: e.minimum?.months ?? 0, minimumDays: e.minimum?.days ?? 0,
+            disposition: e.disposition, citation: e.citation,
+          },
           actor?.id ?? null,
           this.clock.now(),
         );
