@@ -253,6 +253,9 @@ describe('audit evidence bundle', () => {
       expect(r.out).toMatch(/^INVALID/);
       expect((await cli()).code).toBe(2);
       expect((await cli(path.join(dir, 'missing.tar'))).code).toBe(2);
+      const notAKey = path.join(dir, 'not-a-key.pem');
+      await writeFile(notAKey, 'hello');
+      expect((await cli(path.join(dir, 'bundle-1.tar'), '--public-key', notAKey)).code).toBe(2);
     });
   });
 

@@ -101,6 +101,8 @@ describe('My Number purposes', () => {
     const [{ n }] = await sql<{ n: number }>(t.databaseUrl, 'SELECT count(*)::int AS n FROM document_versions WHERE document_id = $1', [docId]);
     expect(n).toBe(1);
     await request(t.http).post(`/api/v1/documents/${docId}/versions`).set(auth(handler)).set('If-Match', '"v1"').set('X-Purpose', 'withholding-slip').attach('file', randomBytes(32), 'v2.bin').expect(201);
+    await request(t.http).post(`/api/v1/documents/${docId}/versions/1/restore`).set(auth(handler)).expect(400);
+    await request(t.http).post(`/api/v1/documents/${docId}/versions/1/restore`).set(auth(handler)).set('X-Purpose', 'payment-report').expect(403);
 
     expect((await events('document.read')).filter((e) => e.outcome === 'allowed').map((e) => e.details)).toEqual([
       { version: 1, purpose: 'withholding-slip' },
@@ -108,6 +110,7 @@ describe('My Number purposes', () => {
     ]);
     expect((await events('document.download')).map((e) => [e.outcome, e.details.purpose ?? e.details.reason])).toEqual([['denied', 'purpose-missing'], ['allowed', 'withholding-slip']]);
     expect((await events('document.version')).map((e) => [e.outcome, e.details.purpose ?? e.details.reason])).toEqual([['denied', 'purpose-missing'], ['allowed', 'withholding-slip']]);
+    expect((await events('document.restore')).map((e) => [e.outcome, e.details.reason])).toEqual([['denied', 'purpose-missing'], ['denied', 'purpose-not-permitted']]);
     await expect(t.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
   });
 

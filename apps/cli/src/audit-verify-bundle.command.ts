@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ export async function auditVerifyBundleCommand(args: string[], io: CliIo): Promi
     if (parsed.positionals.length !== 1) throw new Error('give exactly one bundle file');
     file = parsed.positionals[0];
     keys = await Promise.all((parsed.values['public-key'] ?? []).map(readPublicKey));
+    for (const pem of keys) if (createPublicKey(pem).asymmetricKeyType !== 'ed25519') throw new Error('--public-key must be an Ed25519 public key');
     await access(file);
   } catch (err) {
     io.err(`${err instanceof Error ? err.message : String(err)}\n\nUsage:\n${AUDIT_VERIFY_BUNDLE_USAGE}`);
