@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AbilityFactory } from '@kura/access';
 import { DocumentsModule } from '@kura/documents';
 import { LedgerService } from './ledger/ledger.service';
 import { SpecificInventory } from './ledger/specific-inventory';
@@ -8,11 +7,11 @@ import { PurposesService } from './purposes/purposes.service';
 
 /**
  * My Number oversight: the purposes list and the purpose gate, the handling ledger. Needs the
- * global Config, Database and Audit modules; AbilityFactory (stateless) is provided here too.
+ * global Config, Database and Audit modules; access decisions come from DocumentsModule's DocumentAccess.
  */
 @Module({
   imports: [DocumentsModule],
-  providers: [PurposesRepository, PurposesService, LedgerService, SpecificInventory, AbilityFactory],
+  providers: [PurposesRepository, PurposesService, LedgerService, SpecificInventory],
   exports: [PurposesService, LedgerService, SpecificInventory],
 })
 export class MyNumberModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AbilityFactory } from '@kura/access';
+import { DocumentAccess } from '@kura/access';
 import { AuditService, AuditTrailService, type AuditEventView, type CheckpointView } from '@kura/audit';
 import { classificationName, Clock, csvRecord, DomainError, ErrorCode } from '@kura/common';
-import { documentSubject, DocumentsRepository } from '@kura/documents';
+import { DocumentsRepository } from '@kura/documents';
 import { Designation, Role, type Actor } from '@kura/identity';
 import { PurposesRepository } from '../purposes/purposes.repository';
 import type { LedgerFormat, LedgerQuery } from './ledger.query';
@@ -109,13 +109,13 @@ export class LedgerService {
     private readonly audit: AuditService,
     private readonly documents: DocumentsRepository,
     private readonly purposes: PurposesRepository,
-    private readonly abilities: AbilityFactory,
+    private readonly access: DocumentAccess,
     private readonly clock: Clock,
   ) {}
 
   /** Auditors, and the responsible officer (事務取扱責任者: a records officer designated as a My Number handler). */
   private mayReadLedger(actor: Actor): boolean {
-    if (this.abilities.forActor(actor).can('read', 'AuditEvent')) return true;
+    if (this.access.ability(actor).can('read', 'AuditEvent')) return true;
     return actor.roles.includes(Role.RecordsOfficer) && actor.designations.includes(Designation.MyNumberHandler);
   }
 
@@ -134,8 +134,7 @@ export class LedgerService {
     const generatedAt = this.clock.now();
     const checkpoint = await this.trail.signedHead();
     const docs = await this.documents.specificDocuments(q.department);
-    const ability = this.abilities.forActor(actor);
-    const byId = new Map(docs.map((d) => [d.id, { doc: d, showTitle: ability.can('read', documentSubject(d)) }]));
+    const byId = new Map(docs.map((d) => [d.id, { doc: d, showTitle: this.access.can(actor, 'read', d) }]));
     const names = new Map((await this.purposes.list()).map((p) => [p.code, { ja: p.nameJa, en: p.nameEn }]));
     const items: LedgerLine[] = [];
     if (checkpoint) {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AbilityFactory } from '@kura/access';
+import { DocumentAccess } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
-import { documentSubject, DocumentsRepository, type PurposeGate } from '@kura/documents';
+import type { DocumentEntity, PurposeGate } from '@kura/documents';
 import type { Actor } from '@kura/identity';
 import { CreatePurposeDto, PURPOSE_CODE, SetPurposesDto } from './dto/purpose.dto';
 import { PURPOSE_HEADER, purposeContext } from './purpose-context';
@@ -38,8 +38,7 @@ export class PurposesService implements PurposeGate {
   constructor(
     private readonly repo: PurposesRepository,
     private readonly audit: AuditService,
-    private readonly abilities: AbilityFactory,
-    private readonly documents: DocumentsRepository,
+    private readonly access: DocumentAccess,
     private readonly clock: Clock,
   ) {}
 
@@ -79,16 +78,8 @@ export class PurposesService implements PurposeGate {
    * them). Only someone who may update the document: a handler of its department.
    */
   async setDocumentPurposes(actor: Actor, documentId: string, dto: SetPurposesDto): Promise<PermittedPurposes> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.documents.findById(documentId);
-    if (!doc || !ability.can('read', documentSubject(doc))) {
-      await this.audit.record({ actor, action: 'mynumber.document.purposes', targetType: 'Document', targetId: documentId, outcome: doc ? 'denied' : 'failed', details: { reason: doc ? 'not-visible' : 'not-found' } });
-      throw DomainError.notFound('document');
-    }
-    if (!ability.can('update', documentSubject(doc))) {
-      await this.audit.record({ actor, action: 'mynumber.document.purposes', targetType: 'Document', targetId: documentId, outcome: 'denied', details: { reason: 'may-not-update' } });
-      throw new DomainError(ErrorCode.Forbidden, 'You may not change the purposes of this document.');
-    }
+    // Hidden or missing: 404; visible but not updatable: 403 — both audited by the one access decision.
+    const doc = await this.access.require<DocumentEntity>(actor, documentId, 'update', 'mynumber.document.purposes');
     if (doc.personalData !== 'specific') {
       throw DomainError.validation('Only documents marked specific carry purposes.', [{ field: 'purposes', messages: ['the document is not marked specific'] }]);
     }
