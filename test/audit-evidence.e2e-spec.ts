@@ -285,8 +285,18 @@ describe('audit evidence bundle', () => {
     const bytes = await bundle({ from: at.toISOString() });
     const manifest = manifestOf(await untar(bytes));
     expect(manifest.range?.firstSeq).toBeGreaterThan(1);
-    expect(manifest.requested).toEqual({ from: at.toISOString(), to: null });
+    expect(manifest.requested).toEqual({ from: at.toISOString(), to: null, fromSeq: null, toSeq: null });
     expect((await verify(bytes, '--public-key', trustedKey)).code).toBe(0);
+  });
+
+  it('a sequence range selects exactly those events (e.g. between two checkpoints)', async () => {
+    const bytes = await bundle({ fromSeq: '3', toSeq: '7' });
+    const entries = await untar(bytes);
+    expect(manifestOf(entries).range).toMatchObject({ firstSeq: 3, lastSeq: 7 });
+    expect(eventLines(entries).map((l) => (JSON.parse(l) as AuditEventView).seq)).toEqual([3, 4, 5, 6, 7]);
+    expect((await verify(bytes, '--public-key', trustedKey)).code).toBe(0);
+    await request(t.http).get('/api/v1/audit/evidence').query({ fromSeq: '7', toSeq: '3' }).set(bearer(auditor.token)).expect(400);
+    await request(t.http).get('/api/v1/audit/evidence').query({ fromSeq: '0' }).set(bearer(auditor.token)).expect(400);
   });
 
   it('is for auditors only; a refusal is audited and sends no bundle', async () => {

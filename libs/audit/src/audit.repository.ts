@@ -141,19 +141,23 @@ export class AuditRepository {
   }
 
   /**
-   * The contiguous sequence range of the events stored in [from, to), up to seq upTo: the first and
+   * The contiguous sequence range of the events stored in [from, to) and [fromSeq, toSeq], up to seq upTo: the first and
    * the last such event (by seq), with the hash the first links to and the last one's hash.
    * Every event between them belongs to the range, whatever its time (the chain is the order).
    */
-  async seqRange(from: Date | undefined, to: Date | undefined, upTo: string): Promise<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string } | null> {
+  async seqRange(
+    q: { from?: Date; to?: Date; fromSeq?: number; toSeq?: number },
+    upTo: string,
+  ): Promise<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string } | null> {
     const [row] = (await this.dataSource.query(
       `WITH r AS (SELECT min(seq) AS first, max(seq) AS last FROM audit_events
-                   WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2) AND seq <= $3::bigint)
+                   WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2) AND seq <= $3::bigint
+                     AND ($4::bigint IS NULL OR seq >= $4) AND ($5::bigint IS NULL OR seq <= $5))
        SELECT r.first::text AS "firstSeq", r.last::text AS "lastSeq",
               (SELECT prev_hash FROM audit_events WHERE seq = r.first) AS "firstPrevHash",
               (SELECT hash FROM audit_events WHERE seq = r.last) AS "lastHash"
          FROM r WHERE r.first IS NOT NULL`,
-      [from ?? null, to ?? null, upTo],
+      [q.from ?? null, q.to ?? null, upTo, q.fromSeq ?? null, q.toSeq ?? null],
     )) as Array<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string }>;
     return row ?? null;
   }

@@ -34,7 +34,7 @@ export class AuditController {
     summary: 'Evidence bundle: a contiguous event range, its checkpoints, public keys and a signed manifest',
     description:
       'A ustar archive: manifest.json (RFC 8785 JSON, signed), manifest.sig (raw Ed25519), keys/<keyId>.pub.pem, checkpoints.jsonl, events.jsonl. ' +
-      'from/to (ISO 8601) select the events stored in that window as one contiguous seq range. actor, action, targetId or outcome make a filtered ' +
+      'from/to (ISO 8601) select the events stored in that window as one contiguous seq range; fromSeq/toSeq (inclusive) bound it by sequence number. actor, action, targetId or outcome make a filtered ' +
       'export, which proves each event authentic but not complete. Verify offline with `npm run cli -- audit verify-bundle <file>` (docs/security.md). ' +
       '500 integrity-failed when the chain does not verify (nothing is signed).',
   })

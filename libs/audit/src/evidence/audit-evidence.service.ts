@@ -64,12 +64,16 @@ export class AuditEvidenceService {
   ) {}
 
   async export(actor: Actor, q: AuditEvidenceQuery): Promise<AuditEvidence> {
-    const { from, to, ...rest } = auditEventFilter(q);
+    const { fromSeq, toSeq, ...filters } = q;
+    if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) {
+      throw DomainError.validation('fromSeq must not be after toSeq.', [{ field: 'fromSeq', messages: ['fromSeq must not be after toSeq'] }]);
+    }
+    const { from, to, ...rest } = auditEventFilter(filters);
     const filter: AuditEventFilter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-    const given = auditFilterDetails(q);
+    const given = auditFilterDetails(filters);
     const filterDetails = Object.fromEntries(Object.entries(given).filter(([k]) => k !== 'from' && k !== 'to'));
     const complete = Object.keys(filter).length === 0;
-    const requested = { from: q.from ?? null, to: q.to ?? null };
+    const requested = { from: q.from ?? null, to: q.to ?? null, fromSeq: fromSeq ?? null, toSeq: toSeq ?? null };
     const generatedAt = this.clock.now();
 
     const check = await this.verifier.verify();
@@ -80,7 +84,7 @@ export class AuditEvidenceService {
       });
     }
     // Only what was just verified (events appended since are outside the bundle).
-    const range = check.checked > 0 ? await this.events.seqRange(from, to, String(check.checked)) : null;
+    const range = check.checked > 0 ? await this.events.seqRange({ from, to, fromSeq, toSeq }, String(check.checked)) : null;
     const eventsFile = range ? await this.digest(filter, range) : { count: 0, size: 0, sha256: sha256Hex('') };
     const checkpoints: EvidenceCheckpoint[] = (range ? await this.checkpoints.inRange(range.firstSeq, range.lastSeq) : []).map((c) => ({
       seq: c.seq,

@@ -43,8 +43,8 @@ export interface EvidenceManifest {
   /** The key whose signature is manifest.sig (keys/<keyId>.pub.pem). */
   keyId: string;
   algorithm: 'Ed25519';
-  /** What the auditor asked for (ISO 8601 times as given). */
-  requested: { from: string | null; to: string | null };
+  /** What the auditor asked for (ISO 8601 times as given, sequence numbers). */
+  requested: { from: string | null; to: string | null; fromSeq: number | null; toSeq: number | null };
   /** The events of the requested time range: a contiguous sequence range; null when there were none. */
   range: { firstSeq: number; lastSeq: number; firstPrevHash: string; lastHash: string } | null;
   /** The filter applied inside the range (actor, action, targetId, outcome), or null. */
