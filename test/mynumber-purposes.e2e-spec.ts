@@ -128,6 +128,19 @@ describe('My Number purposes', () => {
     ]);
   });
 
+  it('a retired purpose permits nothing from then on but stays in the list', async () => {
+    await request(t.http).post('/api/v1/mynumber/purposes').set(auth(officer)).send({ code: 'year-end-2025', nameJa: '2025年分年末調整', nameEn: 'Year-end adjustment 2025' }).expect(201);
+    await request(t.http).put(`/api/v1/mynumber/documents/${docId}/purposes`).set(auth(handler)).send({ purposes: ['payment-report', 'year-end-2025'] }).expect(200);
+    await request(t.http).get(`/api/v1/documents/${docId}`).set(auth(handler)).set('X-Purpose', 'year-end-2025').expect(200);
+    await request(t.http).post('/api/v1/mynumber/purposes/year-end-2025/retire').set(auth(handler)).expect(403);
+    await request(t.http).post('/api/v1/mynumber/purposes/year-end-2025/retire').set(auth(officer)).expect(200);
+    await request(t.http).post('/api/v1/mynumber/purposes/year-end-2025/retire').set(auth(officer)).expect(404);
+    await request(t.http).get(`/api/v1/documents/${docId}`).set(auth(handler)).set('X-Purpose', 'year-end-2025').expect(403);
+    const list = await request(t.http).get('/api/v1/mynumber/purposes').set(auth(handler)).expect(200);
+    expect(list.body.items).toContainEqual({ code: 'year-end-2025', nameJa: '2025年分年末調整', nameEn: 'Year-end adjustment 2025', retired: true });
+    await request(t.http).put(`/api/v1/mynumber/documents/${docId}/purposes`).set(auth(handler)).send({ purposes: ['year-end-2025'] }).expect(400);
+  });
+
   it('denies by default: a specific document with no purposes anywhere cannot be read for any purpose', async () => {
     const orphan = (await upload(handler).expect(201)).body.id;
     const res = await request(t.http).get(`/api/v1/documents/${orphan}`).set(auth(handler)).set('X-Purpose', 'withholding-slip').expect(403);

@@ -48,6 +48,14 @@ export class MyNumberController {
     return this.purposes.create(actor, dto);
   }
 
+  @Post('purposes/:code/retire')
+  @HttpCode(200)
+  @Policy('manage', 'Series')
+  @ApiOperation({ summary: 'Retire a purpose: it permits nothing from now on, and stays in the list and the ledger (records officers)' })
+  retire(@CurrentActor() actor: Actor, @Param('code') code: string) {
+    return this.purposes.retire(actor, code);
+  }
+
   @Get('series/:id/purposes')
   @Policy('manage', 'Series')
   seriesPurposes(@Param('id', ParseUUIDPipe) id: string) {

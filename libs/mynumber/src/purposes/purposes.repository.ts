@@ -35,6 +35,13 @@ export class PurposesRepository {
     return rows.length === 1;
   }
 
+  /** false when there is no such active purpose. */
+  async retire(m: EntityManager, code: string, at: Date): Promise<boolean> {
+    // As a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count], a SELECT with rows.
+    const rows = (await m.query(`WITH u AS (UPDATE mynumber_purposes SET retired_at = $2 WHERE code = $1 AND retired_at IS NULL RETURNING code) SELECT code FROM u`, [code, at])) as unknown[];
+    return rows.length === 1;
+  }
+
   /** The codes among `codes` that are not active purposes. */
   async unknownCodes(codes: string[]): Promise<string[]> {
     if (codes.length === 0) return [];

@@ -57,6 +57,19 @@ export class PurposesService implements PurposeGate {
     });
   }
 
+  /**
+   * A purpose that no longer applies: from now on it permits nothing (reads naming it get 403),
+   * but it stays in the list, and in the ledger lines that named it.
+   */
+  async retire(actor: Actor, code: string): Promise<PurposeView> {
+    return this.repo.transaction(async (m) => {
+      if (!(await this.repo.retire(m, code, this.clock.now()))) throw DomainError.notFound('active purpose');
+      await this.audit.append(m, { actor, action: 'mynumber.purpose.retire', targetType: 'Purpose', targetId: code, outcome: 'allowed' });
+      const row = (await this.repo.list()).find((p) => p.code === code);
+      return { code, nameJa: row?.nameJa ?? '', nameEn: row?.nameEn ?? '', retired: true };
+    });
+  }
+
   /** The default purposes of a series' `specific` documents (records officers: the file plan). */
   async setSeriesPurposes(actor: Actor, seriesId: string, dto: SetPurposesDto): Promise<PermittedPurposes> {
     const codes = await this.known(dto.purposes);
