@@ -7,6 +7,7 @@ import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 import { MyNumberPurposes1764000600000 } from './1764000600000-mynumber-purposes';
 import { RetentionStatutoryMinimum1764000600100 } from './1764000600100-retention-statutory-minimum';
+import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -21,4 +22,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   RetentionDocumentLinks1764000400100,
   MyNumberPurposes1764000600000,
   RetentionStatutoryMinimum1764000600100,
+  IdentityPrivilegeGrants1764000910000,
 ];
