@@ -146,6 +146,13 @@ describe('My Number handling ledger', () => {
     expect(JSON.stringify(res.body)).not.toContain('扶養控除等申告書 payroll');
   });
 
+  it('is in the OpenAPI document, with the evidence bundle, the purposes routes and the X-Purpose header', async () => {
+    const doc = (await request(t.http).get('/api/docs-json').expect(200)).body as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>> };
+    for (const path of ['/api/v1/mynumber/ledger', '/api/v1/audit/evidence', '/api/v1/mynumber/purposes', '/api/v1/mynumber/documents/{id}/purposes']) expect(Object.keys(doc.paths)).toContain(path);
+    expect(doc.paths['/api/v1/documents/{id}'].get.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'X-Purpose', in: 'header' })]));
+    expect(doc.paths['/api/v1/audit/evidence'].get.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['from', 'to', 'fromSeq', 'toSeq', 'actor', 'targetId']));
+  });
+
   it('is refused to staff, handlers and plain records officers (403 problem+json, audited)', async () => {
     const officer = await createUser(t.http, await loginAdmin(t.http), { roles: ['records_officer'], clearance: 'SECRET', departments: ['hr'] });
     for (const u of [staff, handler, officer]) {
