@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { AuditService } from '@kura/audit';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin, TestUser } from './support/auth';
 import { sql } from './support/documents';
@@ -162,5 +163,11 @@ describe('My Number handling ledger', () => {
     const denied = await sql(t.databaseUrl, `SELECT actor_id FROM audit_events WHERE action = 'mynumber.ledger.read' AND outcome = 'denied'`);
     expect(denied.map((r) => r.actor_id)).toEqual([staff.id, handler.id, officer.id]);
     await request(t.http).get('/api/v1/mynumber/ledger').query({ format: 'xml' }).set(auth(auditor)).expect(400);
+  });
+
+  it('records certified destruction as a delete line (as the disposition executor audits it)', async () => {
+    await t.app.get(AuditService).record({ actor: null, actorName: 'system', action: 'document.destroy', targetType: 'Document', targetId: payrollDoc, outcome: 'allowed', details: { batchId: 'b-1' } });
+    const res = await request(t.http).get('/api/v1/mynumber/ledger').query({ department: 'payroll' }).set(auth(auditor)).expect(200);
+    expect(res.body.items.at(-1)).toMatchObject({ documentId: payrollDoc, operation: 'delete', action: 'document.destroy', actorName: 'system', outcome: 'allowed', purpose: null });
   });
 });
