@@ -5,7 +5,7 @@ import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
-import { DOCUMENT_TOMBSTONES, DocumentsModule, PURPOSE_GATE, SERIES_CHANGE_GUARD } from '@kura/documents';
+import { DOCUMENT_TOMBSTONES, DocumentServicesModule, PURPOSE_GATE, SERIES_CHANGE_GUARD } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
 import { MyNumberModule, PurposesService } from '@kura/mynumber';
 import { DispositionService, RetentionModule, SeriesService } from '@kura/retention';
@@ -32,7 +32,7 @@ export class AppModule {
         AccessModule,
         IdentityApiModule,
         CryptoModule,
-        DocumentsModule,
+        DocumentServicesModule,
         RetentionModule,
         RetentionHttpModule,
         MyNumberModule,

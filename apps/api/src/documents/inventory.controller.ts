@@ -2,7 +2,7 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Policy } from '@kura/access';
-import { DocumentsService, inventoryCsv, InventoryQuery } from '@kura/documents';
+import { DocumentQueriesService, inventoryCsv, InventoryQuery } from '@kura/documents';
 import { CurrentActor, type Actor } from '@kura/identity';
 import { SpecificInventory } from '@kura/mynumber';
 
@@ -11,7 +11,7 @@ import { SpecificInventory } from '@kura/mynumber';
 @Controller('reports')
 export class InventoryController {
   constructor(
-    private readonly documents: DocumentsService,
+    private readonly documents: DocumentQueriesService,
     private readonly specific: SpecificInventory,
   ) {}
 
