@@ -13,6 +13,7 @@ import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { DocumentsRepository } from './documents.repository';
 import { KeyRotationService } from './key-rotation.service';
+import { SpecificDocuments } from './specific-documents.service';
 import { DocumentLifecycle } from './lifecycle/document-lifecycle.service';
 import { VersionDigestService } from './version-digest.service';
 
@@ -32,12 +33,13 @@ import { VersionDigestService } from './version-digest.service';
     DocumentLifecycle,
     KeyRotationService,
     VersionDigestService,
+    SpecificDocuments,
     AbilityFactory,
     // The one access decision (libs/access) reads this capability's rows through its repository.
     { provide: DOCUMENT_ROWS, useExisting: DocumentsRepository },
     DocumentAccess,
   ],
-  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess],
+  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess, SpecificDocuments],
 })
 export class DocumentsModule {}
 

@@ -20,3 +20,4 @@ export * from './dto/list-documents.query';
 export * from './series-change.guard';
 export * from './document-tombstones';
 export * from './purpose-gate';
+export * from './specific-documents.service';

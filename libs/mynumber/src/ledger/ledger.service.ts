@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DocumentAccess } from '@kura/access';
 import { AuditService, AuditTrailService, type AuditEventView, type CheckpointView } from '@kura/audit';
 import { classificationName, Clock, csvRecord, DomainError, ErrorCode } from '@kura/common';
-import { DocumentsRepository } from '@kura/documents';
+import { SpecificDocuments } from '@kura/documents';
 import { Designation, Role, type Actor } from '@kura/identity';
 import { PurposesRepository } from '../purposes/purposes.repository';
 import type { LedgerFormat, LedgerQuery } from './ledger.query';
@@ -107,7 +107,7 @@ export class LedgerService {
   constructor(
     private readonly trail: AuditTrailService,
     private readonly audit: AuditService,
-    private readonly documents: DocumentsRepository,
+    private readonly documents: SpecificDocuments,
     private readonly purposes: PurposesRepository,
     private readonly access: DocumentAccess,
     private readonly clock: Clock,
@@ -133,7 +133,7 @@ export class LedgerService {
 
     const generatedAt = this.clock.now();
     const checkpoint = await this.trail.signedHead();
-    const docs = await this.documents.specificDocuments(q.department);
+    const docs = await this.documents.list(q.department);
     const byId = new Map(docs.map((d) => [d.id, { doc: d, showTitle: this.access.can(actor, 'read', d) }]));
     const names = new Map((await this.purposes.list()).map((p) => [p.code, { ja: p.nameJa, en: p.nameEn }]));
     const items: LedgerLine[] = [];

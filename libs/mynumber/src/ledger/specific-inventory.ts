@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DocumentsRepository } from '@kura/documents';
+import { SpecificDocuments } from '@kura/documents';
 
 export interface SpecificCount {
   department: string;
@@ -16,11 +16,11 @@ export interface SpecificCount {
  */
 @Injectable()
 export class SpecificInventory {
-  constructor(private readonly documents: DocumentsRepository) {}
+  constructor(private readonly documents: SpecificDocuments) {}
 
   async counts(): Promise<SpecificCount[]> {
     const out = new Map<string, SpecificCount>();
-    for (const r of await this.documents.specificCounts()) {
+    for (const r of await this.documents.counts()) {
       const key = `${r.department}\u0000${r.seriesId ?? ''}`;
       const c = out.get(key) ?? { department: r.department, seriesId: r.seriesId, byStatus: {}, total: 0 };
       c.byStatus[r.status] = r.count;
