@@ -8,3 +8,5 @@ export * from './classification';
 export * from './canonical-json';
 export * from './fonts';
 export * from './csv';
+export * from './describe-error';
+export * from './metrics';
