@@ -47,6 +47,7 @@ export class CreateSeriesDto {
   trigger!: string;
 
   @ApiPropertyOptional({
+    type: String,
     example: 'event:filing-deadline',
     nullable: true,
     description: 'A statutory minimum: the record is kept until the LATER of trigger + period and minimumTrigger + minimum period (null: none)',
