@@ -121,6 +121,12 @@ describe('document permission matrix', () => {
       if (res.status !== 201) throw new Error(`seeding ${d.key}: ${res.status} ${JSON.stringify(res.body)}`);
       docIds.set(d.key, res.body.id);
     }
+    // My Number: specific documents are handled only for a permitted purpose (every request below names it).
+    const officer = await createUser(t.http, admin, { roles: ['records_officer'], clearance: 'SECRET' });
+    await request(t.http).post('/api/v1/mynumber/purposes').set('Authorization', `Bearer ${officer.token}`).send({ code: 'matrix', nameJa: '検査', nameEn: 'Matrix' }).expect(201);
+    for (const d of DOCS.filter((x) => x.personalData === 'specific')) {
+      await request(t.http).put(`/api/v1/mynumber/documents/${docIds.get(d.key)}/purposes`).set('Authorization', `Bearer ${owner.token}`).send({ purposes: ['matrix'] }).expect(200);
+    }
   });
   afterAll(async () => {
     await t.close();
@@ -139,7 +145,7 @@ describe('document permission matrix', () => {
     const user = users.get(c.p.key) as TestUser;
     const id = docIds.get(c.d.key) as string;
     const requestId = `matrix-${randomUUID()}`;
-    const headers = { Authorization: `Bearer ${user.token}`, 'X-Request-Id': requestId };
+    const headers = { Authorization: `Bearer ${user.token}`, 'X-Request-Id': requestId, 'X-Purpose': 'matrix' };
     let res: request.Response;
     switch (c.a) {
       case 'read':

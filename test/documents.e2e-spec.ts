@@ -163,7 +163,11 @@ describe('Documents HTTP API', () => {
         const list = await request(t.http).get('/api/v1/documents?pageSize=100').set(auth(u)).expect(200);
         expect(list.body.items.map((i: { id: string }) => i.id)).not.toContain(doc.id);
       }
-      await request(t.http).get(`/api/v1/documents/${doc.id}`).set(auth(handler)).expect(200);
+      // Its handler reads it, for a permitted purpose (My Number: purpose-bound access, test/mynumber-purposes.e2e-spec.ts).
+      await request(t.http).get(`/api/v1/documents/${doc.id}`).set(auth(handler)).expect(400);
+      await request(t.http).post('/api/v1/mynumber/purposes').set(auth(officer)).send({ code: 'register', nameJa: '番号管理', nameEn: 'Register' }).expect(201);
+      await request(t.http).put(`/api/v1/mynumber/documents/${doc.id}/purposes`).set(auth(handler)).send({ purposes: ['register'] }).expect(200);
+      await request(t.http).get(`/api/v1/documents/${doc.id}`).set(auth(handler)).set('X-Purpose', 'register').expect(200);
     });
   });
 

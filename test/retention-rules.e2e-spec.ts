@@ -80,17 +80,19 @@ describe('retention rules against PostgreSQL', () => {
     const out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: () => undefined, env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl, VAR_DIR: infra.dir } };
     expect(await runCli(['retention', 'seed-file-plan'], io)).toBe(0);
-    expect(out[0]).toMatch(/8 series created, 0 already present/);
+    expect(out[0]).toMatch(/9 series created, 0 already present/);
     const { rows } = await db.query<{ code: string; years: number; trigger: string; citation: string }>(`SELECT code, years, trigger, citation FROM record_series WHERE code LIKE 'JP-%' ORDER BY code`);
     expect(rows.map((r) => r.code)).toEqual(expect.arrayContaining(['JP-TAX-DEPENDENT-DECL', 'JP-LABOR-WAGE-LEDGER', 'JP-LABOR-WORKER-ROSTER', 'JP-CORP-FINANCIAL-STATEMENTS', 'JP-MYNUMBER-COPIES']));
     expect(rows.find((r) => r.code === 'JP-MYNUMBER-COPIES')).toMatchObject({ years: 0, trigger: 'event:purpose-ended' });
+    const [later] = (await db.query(`SELECT minimum_trigger, minimum_years FROM record_series WHERE code = 'JP-MYNUMBER-DEPENDENT-DECL'`)).rows;
+    expect(later).toEqual({ minimum_trigger: 'event:filing-deadline-passed', minimum_years: 7 });
     const audit = await db.query(`SELECT actor_name, details FROM audit_events WHERE action = 'retention.series.create' ORDER BY seq`);
-    expect(audit.rows).toHaveLength(8);
+    expect(audit.rows).toHaveLength(9);
     expect(audit.rows[0]).toMatchObject({ actor_name: 'system', details: expect.objectContaining({ source: 'seed-file-plan' }) });
 
     out.length = 0;
     expect(await runCli(['retention', 'seed-file-plan'], io)).toBe(0);
-    expect(out[0]).toMatch(/0 series created, 8 already present/);
-    expect((await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'retention.series.create'`)).rows[0].n).toBe(8);
+    expect(out[0]).toMatch(/0 series created, 9 already present/);
+    expect((await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'retention.series.create'`)).rows[0].n).toBe(9);
   });
 });

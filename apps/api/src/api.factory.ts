@@ -15,6 +15,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { answerClientErrors } from './http/client-error';
 import { HttpDrain } from './http/drain';
 import { requestIdMiddleware } from './http/request-id';
+import { purposeMiddleware } from './mynumber/purpose.middleware';
 import { validationPipe } from './http/validation';
 
 export const API_PREFIX = 'api/v1';
@@ -53,6 +54,7 @@ export async function createApi(
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(purposeMiddleware);
   app.use(drain.middleware);
   app.useGlobalInterceptors(drain);
   app.use('/metrics', metricsHandler(config.metricsToken));

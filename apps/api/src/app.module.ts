@@ -5,8 +5,9 @@ import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
-import { DOCUMENT_TOMBSTONES, DocumentServicesModule, SERIES_CHANGE_GUARD } from '@kura/documents';
+import { DOCUMENT_TOMBSTONES, DocumentServicesModule, PURPOSE_GATE, SERIES_CHANGE_GUARD } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
+import { MyNumberModule, PurposesService } from '@kura/mynumber';
 import { DispositionService, RetentionModule, SeriesService } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { DocumentsController } from './documents/documents.controller';
@@ -15,6 +16,7 @@ import { AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { IdentityApiModule } from './identity/identity-api.module';
 import { KeysController } from './keys/keys.controller';
+import { MyNumberController } from './mynumber/mynumber.controller';
 import { RetentionHttpModule } from './retention/retention-http.module';
 
 @Module({})
@@ -33,16 +35,19 @@ export class AppModule {
         DocumentServicesModule,
         RetentionModule,
         RetentionHttpModule,
+        MyNumberModule,
       ],
-      controllers: [HealthController, KeysController, AuditController, DocumentsController, InventoryController],
+      controllers: [HealthController, KeysController, AuditController, DocumentsController, InventoryController, MyNumberController],
       providers: [
         { provide: Clock, useValue: clock },
         // A document's series change asks retention's legal-hold check inside its transaction.
         { provide: SERIES_CHANGE_GUARD, useExisting: SeriesService },
         // A destroyed document's metadata links to its certificate of deletion.
         { provide: DOCUMENT_TOMBSTONES, useExisting: DispositionService },
+        // Reads, downloads and new versions of `specific` documents name a permitted purpose.
+        { provide: PURPOSE_GATE, useExisting: PurposesService },
       ],
-      exports: [Clock, SERIES_CHANGE_GUARD, DOCUMENT_TOMBSTONES],
+      exports: [Clock, SERIES_CHANGE_GUARD, DOCUMENT_TOMBSTONES, PURPOSE_GATE],
       global: true,
     };
   }

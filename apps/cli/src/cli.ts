@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeError } from '@kura/common';
 import { ConfigError } from '@kura/config';
+import { auditVerifyBundleCommands } from './audit-verify-bundle.command';
 import { certificateCommands } from './certificate.command';
 import { CliIo, CommandSpec, EXIT } from './command';
 import { jobsCommands } from './jobs.command';
@@ -13,7 +14,7 @@ import { usersCommands } from './users.command';
 export type { CliIo } from './command';
 
 /** Every command; each capability's file exports its own list. */
-export const COMMANDS: CommandSpec[] = [...keysCommands, ...usersCommands, ...certificateCommands, ...seedFilePlanCommands, ...migrateCommands, ...jobsCommands];
+export const COMMANDS: CommandSpec[] = [...keysCommands, ...usersCommands, ...certificateCommands, ...seedFilePlanCommands, ...migrateCommands, ...jobsCommands, ...auditVerifyBundleCommands];
 
 const PROGRAM = 'npm run cli --';
 

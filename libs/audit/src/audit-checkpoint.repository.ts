@@ -56,4 +56,14 @@ export class AuditCheckpointRepository {
     const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_checkpoints`)) as Array<{ total: number }>;
     return { items: rows.map(toEntity), total };
   }
+
+  /** The checkpoints with first <= seq <= last, oldest first. */
+  async inRange(first: string, last: string): Promise<AuditCheckpointEntity[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT seq::text AS seq, hash, created_at, key_id, signature FROM audit_checkpoints
+        WHERE seq >= $1::bigint AND seq <= $2::bigint ORDER BY audit_checkpoints.seq`,
+      [first, last],
+    )) as CheckpointRow[];
+    return rows.map(toEntity);
+  }
 }

@@ -73,6 +73,28 @@ export class AuditTrailService {
     return { items: items.map(toCheckpointView), page: p.page, pageSize: p.pageSize, total };
   }
 
+  /**
+   * For capabilities that build reports from the chain (the My Number handling ledger): signs
+   * a checkpoint of the current head (after verifying the chain since the previous one) and
+   * answers it, so a report can be drawn against exactly that signed state. Not audited here:
+   * the report audits its own read. Null for an empty trail.
+   */
+  async signedHead(): Promise<CheckpointView | null> {
+    const checkpoint = await this.checkpoints.create();
+    return checkpoint && toCheckpointView(checkpoint);
+  }
+
+  /** Events about these targets and actions up to `upToSeq`, in chain order, by keyset batches (not audited: see signedHead). */
+  async *eventsAbout(q: { targetIds: string[]; actions: string[]; from?: Date; to?: Date }, upToSeq: number, batchSize = 1_000): AsyncGenerator<AuditEventView[]> {
+    let after = '0';
+    for (;;) {
+      const batch = await this.events.batchForTargets(q, after, String(upToSeq), batchSize);
+      if (batch.length) yield batch;
+      if (batch.length < batchSize) return;
+      after = String(batch[batch.length - 1].seq);
+    }
+  }
+
   /** On demand; the answer is the new (or already existing) checkpoint of the current head. */
   async createCheckpoint(actor: Actor): Promise<CheckpointView> {
     try {

@@ -9,12 +9,13 @@ import { AuditTrailService } from './audit-trail.service';
 import { AuditVerifier } from './audit-verifier';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
+import { AuditEvidenceService } from './evidence/audit-evidence.service';
 import { AuditExportService } from './export/audit-export.service';
 
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity, AuditCheckpointEntity]), SigningModule],
-  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
-  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
+  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService, AuditEvidenceService],
+  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService, AuditEvidenceService],
 })
 export class AuditModule {}

@@ -140,6 +140,45 @@ export class AuditRepository {
     return rows.map(toView);
   }
 
+  /**
+   * The contiguous sequence range of the events stored in [from, to) and [fromSeq, toSeq], up to seq upTo: the first and
+   * the last such event (by seq), with the hash the first links to and the last one's hash.
+   * Every event between them belongs to the range, whatever its time (the chain is the order).
+   */
+  async seqRange(
+    q: { from?: Date; to?: Date; fromSeq?: number; toSeq?: number },
+    upTo: string,
+  ): Promise<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string } | null> {
+    const [row] = (await this.dataSource.query(
+      `WITH r AS (SELECT min(seq) AS first, max(seq) AS last FROM audit_events
+                   WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2) AND seq <= $3::bigint
+                     AND ($4::bigint IS NULL OR seq >= $4) AND ($5::bigint IS NULL OR seq <= $5))
+       SELECT r.first::text AS "firstSeq", r.last::text AS "lastSeq",
+              (SELECT prev_hash FROM audit_events WHERE seq = r.first) AS "firstPrevHash",
+              (SELECT hash FROM audit_events WHERE seq = r.last) AS "lastHash"
+         FROM r WHERE r.first IS NOT NULL`,
+      [q.from ?? null, q.to ?? null, upTo, q.fromSeq ?? null, q.toSeq ?? null],
+    )) as Array<{ firstSeq: string; lastSeq: string; firstPrevHash: string; lastHash: string }>;
+    return row ?? null;
+  }
+
+  /**
+   * Events about any of `targetIds` whose action is one of `actions`, in [from, to), with
+   * afterSeq < seq <= upTo, in chain order: one keyset batch (for reports built from the chain).
+   */
+  async batchForTargets(q: { targetIds: string[]; actions: string[]; from?: Date; to?: Date }, afterSeq: string, upTo: string, limit: number): Promise<AuditEventView[]> {
+    if (q.targetIds.length === 0 || q.actions.length === 0) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT ${VIEW_COLUMNS} FROM audit_events
+        WHERE target_id = ANY($1::text[]) AND action = ANY($2::text[])
+          AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+          AND seq > $5::bigint AND seq <= $6::bigint
+        ORDER BY audit_events.seq LIMIT $7`,
+      [q.targetIds, q.actions, q.from ?? null, q.to ?? null, afterSeq, upTo, limit],
+    )) as EventRow[];
+    return rows.map(toView);
+  }
+
   /** The access history of one target (e.g. a document), newest first: what happened lately matters most. */
   findByTarget(targetId: string, paging: Paging): Promise<Page<AuditEventView>> {
     return this.search({ targetId }, paging, true);

@@ -1,5 +1,5 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DocumentAccess } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, DomainError, ErrorCode } from '@kura/common';
@@ -11,6 +11,7 @@ import { ContentPipeline } from './content/content-pipeline';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
 import { DocumentsRepository } from './documents.repository';
+import { PURPOSE_GATE, type PurposeGate } from './purpose-gate';
 
 export interface ContentDownload {
   body: Readable;
@@ -35,10 +36,12 @@ export class DocumentContentService {
     private readonly stamper: PdfStamper,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
+    @Inject(PURPOSE_GATE) private readonly purposes: PurposeGate,
   ) {}
 
   async download(actor: Actor, id: string, versionNumber?: number): Promise<ContentDownload> {
     const doc = await this.access.require<DocumentEntity>(actor, id, 'read_content', 'document.download');
+    const purpose = await this.purposes.requirePurpose(actor, doc, 'document.download');
     const number = versionNumber ?? doc.currentVersion;
     const version = await this.repo.findVersion(id, number);
     if (!version) {
@@ -65,7 +68,7 @@ export class DocumentContentService {
         await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: 'cannot-label' } });
         throw err;
       });
-      await this.recordDownload(actor, doc, number, true);
+      await this.recordDownload(actor, doc, number, true, purpose);
       return { ...base, body: Readable.from([stamped]), size: stamped.length, stamped: true };
     }
     let decryptor: ReturnType<ContentPipeline['openDecryptor']>;
@@ -81,7 +84,7 @@ export class DocumentContentService {
       throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
     }
     // Audited before the first byte leaves (issue 4).
-    await this.recordDownload(actor, doc, number, false);
+    await this.recordDownload(actor, doc, number, false, purpose);
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     pipeline(source, decryptor, out, (err) => {
       if (err) void this.content.integrityFailed(actor, id, number, err);
@@ -89,10 +92,10 @@ export class DocumentContentService {
     return { ...base, body: out, size: version.size, stamped: false };
   }
 
-  private async recordDownload(actor: Actor, doc: DocumentEntity, version: number, stamped: boolean): Promise<void> {
+  private async recordDownload(actor: Actor, doc: DocumentEntity, version: number, stamped: boolean, purpose: { purpose?: string }): Promise<void> {
     await this.tx.run(async (m) => {
       await this.repo.touchAccessed(m, doc.id, this.clock.now());
-      await this.audit.append(m, { actor, action: 'document.download', targetType: 'Document', targetId: doc.id, outcome: 'allowed', details: { version, classification: classificationName(doc.classification), stamped } });
+      await this.audit.append(m, { actor, action: 'document.download', targetType: 'Document', targetId: doc.id, outcome: 'allowed', details: { version, classification: classificationName(doc.classification), stamped, ...purpose } });
     });
   }
 }

@@ -11,6 +11,7 @@ import { documentView, DocumentView, versionEtag, versionView, VersionView } fro
 import { DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
+import { PURPOSE_GATE, type PurposeGate } from './purpose-gate';
 
 export interface DocumentPage {
   items: DocumentView[];
@@ -69,6 +70,7 @@ export class DocumentQueriesService {
     private readonly events: AuditRepository,
     private readonly clock: Clock,
     @Inject(DOCUMENT_TOMBSTONES) private readonly tombstones: DocumentTombstones,
+    @Inject(PURPOSE_GATE) private readonly purposes: PurposeGate,
   ) {}
 
   private async currentOf(doc: DocumentEntity): Promise<DocumentVersionEntity> {
@@ -79,10 +81,11 @@ export class DocumentQueriesService {
 
   async get(actor: Actor, id: string): Promise<{ document: DocumentView; etag: string }> {
     const doc = await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
+    const purpose = await this.purposes.requirePurpose(actor, doc, 'document.read');
     const current = await this.currentOf(doc);
     await this.tx.run(async (m) => {
       await this.repo.touchAccessed(m, id, this.clock.now());
-      await this.audit.append(m, { actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: doc.currentVersion } });
+      await this.audit.append(m, { actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: doc.currentVersion, ...purpose } });
     });
     const view = documentView(doc, current);
     // The tombstone of a destroyed record links to its certificate of deletion.
@@ -110,9 +113,10 @@ export class DocumentQueriesService {
   }
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {
-    await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
+    const purpose = await this.purposes.requirePurpose(actor, doc, 'document.read');
     const versions = await this.repo.listVersions(id);
-    await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions' } });
+    await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions', ...purpose } });
     return { items: versions.map(versionView) };
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, pipeline } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DocumentAccess, documentSubject, type AppAbility } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, Clock, DomainError, ErrorCode } from '@kura/common';
@@ -14,6 +14,7 @@ import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { documentView, DocumentView, ifMatchSatisfied, versionEtag } from './document.views';
 import { DocumentsRepository } from './documents.repository';
+import { PURPOSE_GATE, type PurposeGate } from './purpose-gate';
 import { unknownSeries } from './documents.errors';
 import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { validateFields } from './dto/multipart-fields';
@@ -38,6 +39,7 @@ export class DocumentWritesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
+    @Inject(PURPOSE_GATE) private readonly purposes: PurposeGate,
   ) {}
 
   async create(actor: Actor, upload: MultipartBody): Promise<DocumentView> {
@@ -151,6 +153,7 @@ export class DocumentWritesService {
   async addVersion(actor: Actor, id: string, ifMatch: string | undefined, upload: MultipartBody): Promise<{ document: DocumentView; etag: string }> {
     if (!ifMatch) throw new DomainError(ErrorCode.PreconditionRequired, 'Send If-Match with the ETag of the version you are replacing.');
     const doc = await this.access.require<DocumentEntity>(actor, id, 'version', 'document.version');
+    const purpose = await this.purposes.requirePurpose(actor, doc, 'document.version');
     assertWritable(doc.status);
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
@@ -173,7 +176,7 @@ export class DocumentWritesService {
         const number = locked.currentVersion + 1;
         await this.repo.insertVersion(m, this.versionRow(id, number, content, actor, now, dto.comment ?? null, null));
         await this.repo.setCurrentVersion(m, id, number, now);
-        await this.audit.append(m, { actor, action: 'document.version', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: number, sha256: content.sha256, size: content.size } });
+        await this.audit.append(m, { actor, action: 'document.version', targetType: 'Document', targetId: id, outcome: 'allowed', details: { version: number, sha256: content.sha256, size: content.size, ...purpose } });
         return { document: documentView({ ...locked, currentVersion: number, updatedAt: now }, content), etag: versionEtag(number) };
       });
     } catch (err) {
@@ -184,6 +187,7 @@ export class DocumentWritesService {
 
   async restore(actor: Actor, id: string, number: number, ifMatch: string | undefined): Promise<{ document: DocumentView; etag: string }> {
     const doc = await this.access.require<DocumentEntity>(actor, id, 'version', 'document.restore');
+    const purpose = await this.purposes.requirePurpose(actor, doc, 'document.restore');
     assertWritable(doc.status);
     if (ifMatch && !ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     const source = await this.repo.findVersion(id, number);
@@ -221,7 +225,7 @@ export class DocumentWritesService {
         const next = locked.currentVersion + 1;
         await this.repo.insertVersion(m, this.versionRow(id, next, content, actor, now, `restored from version ${number}`, number));
         await this.repo.setCurrentVersion(m, id, next, now);
-        await this.audit.append(m, { actor, action: 'document.restore', targetType: 'Document', targetId: id, outcome: 'allowed', details: { from: number, version: next, sha256: content.sha256 } });
+        await this.audit.append(m, { actor, action: 'document.restore', targetType: 'Document', targetId: id, outcome: 'allowed', details: { from: number, version: next, sha256: content.sha256, ...purpose } });
         return { document: documentView({ ...locked, currentVersion: next, updatedAt: now }, content), etag: versionEtag(next) };
       });
     } catch (err) {

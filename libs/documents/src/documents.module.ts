@@ -16,6 +16,7 @@ import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { DocumentsRepository } from './documents.repository';
 import { KeyRotationService } from './key-rotation.service';
+import { SpecificDocuments } from './specific-documents.service';
 import { DocumentLifecycle } from './lifecycle/document-lifecycle.service';
 import { VersionDigestService } from './version-digest.service';
 
@@ -35,6 +36,7 @@ import { VersionDigestService } from './version-digest.service';
     DocumentLifecycle,
     KeyRotationService,
     VersionDigestService,
+    SpecificDocuments,
     AbilityFactory,
     // The one access decision (libs/access) reads this capability's rows through its repository.
     { provide: DOCUMENT_ROWS, useExisting: DocumentsRepository },
@@ -43,7 +45,7 @@ import { VersionDigestService } from './version-digest.service';
     ContentIntents,
     ContentReconciler,
   ],
-  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, ContentIntents, ContentReconciler, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess],
+  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, ContentIntents, ContentReconciler, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess, SpecificDocuments],
 })
 export class DocumentsModule {}
 

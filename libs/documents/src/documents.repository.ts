@@ -229,4 +229,23 @@ export class DocumentsRepository implements DocumentRows {
     )) as Array<{ kekId: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.kekId, r.n]));
   }
+
+  /**
+   * Every document marked `specific` (destroyed ones included: their history stays), optionally
+   * of one department: the scope of the My Number handling ledger. Callers decide what to show.
+   */
+  async specificDocuments(department?: string): Promise<DocumentEntity[]> {
+    return (await this.dataSource.query(
+      `SELECT ${DOC_COLUMNS} FROM documents d WHERE d.personal_data = 'specific' AND ($1::text IS NULL OR d.department = $1) ORDER BY d.id`,
+      [department ?? null],
+    )) as DocumentEntity[];
+  }
+
+  /** How many documents marked `specific` each department and series holds, by status: counts only, never titles. */
+  async specificCounts(): Promise<Array<{ department: string; seriesId: string | null; status: string; count: number }>> {
+    return (await this.dataSource.query(
+      `SELECT department, series_id AS "seriesId", status, count(*)::int AS count FROM documents
+        WHERE personal_data = 'specific' GROUP BY department, series_id, status ORDER BY department, series_id NULLS FIRST, status`,
+    )) as Array<{ department: string; seriesId: string | null; status: string; count: number }>;
+  }
 }

@@ -21,3 +21,5 @@ export * from './dto/update-document.dto';
 export * from './dto/list-documents.query';
 export * from './series-change.guard';
 export * from './document-tombstones';
+export * from './purpose-gate';
+export * from './specific-documents.service';

@@ -108,3 +108,60 @@ describe('shortening retention', () => {
     expect(compareDispositionDates(null, late)).toBe(1);
   });
 });
+
+describe('"the later of" a purpose-ended event and a statutory minimum', () => {
+  // 扶養控除等申告書: destroy once the purpose ends, but keep 7 years after the filing deadline (所得税法施行規則 第76条の3).
+  const purposeEnded = parseTrigger('event:purpose-ended')!;
+  const minimum = { trigger: parseTrigger('event:filing-deadline')!, period: { years: 7, months: 0, days: 0 } };
+  const facts = (events: Record<string, string>) => ({
+    trigger: purposeEnded,
+    period: { years: 0, months: 0, days: 0 },
+    createdAt: d('2020-01-10T00:00:00Z'),
+    events: Object.fromEntries(Object.entries(events).map(([k, v]) => [k, d(v)])),
+    minimum,
+  });
+
+  it('is the statutory end when the purpose ends first, the event when it ends later', () => {
+    expect(dispositionDate(facts({ 'purpose-ended': '2021-06-30T00:00:00Z', 'filing-deadline': '2021-01-31T00:00:00Z' }))?.toISOString()).toBe('2028-01-31T00:00:00.000Z');
+    expect(dispositionDate(facts({ 'purpose-ended': '2029-03-31T00:00:00Z', 'filing-deadline': '2021-01-31T00:00:00Z' }))?.toISOString()).toBe('2029-03-31T00:00:00.000Z');
+    // Both on the same instant: due then, not a millisecond later.
+    expect(dispositionDate(facts({ 'purpose-ended': '2028-01-31T00:00:00Z', 'filing-deadline': '2021-01-31T00:00:00Z' }))?.toISOString()).toBe('2028-01-31T00:00:00.000Z');
+  });
+
+  it('keeps the record while either date is unknown', () => {
+    expect(dispositionDate(facts({ 'filing-deadline': '2021-01-31T00:00:00Z' }))).toBeNull();
+    expect(dispositionDate(facts({ 'purpose-ended': '2021-06-30T00:00:00Z' }))).toBeNull();
+    expect(dueReason(facts({ 'purpose-ended': '2021-06-30T00:00:00Z' }), 'MN-01')).toBeNull();
+  });
+
+  it('at month ends and leap years: 29 Feb + 7 years is 28 Feb; 31 Jan + 1 month is the last day of February', () => {
+    expect(dispositionDate(facts({ 'purpose-ended': '2024-03-01T00:00:00Z', 'filing-deadline': '2024-02-29T00:00:00Z' }))?.toISOString()).toBe('2031-02-28T00:00:00.000Z');
+    expect(dispositionDate(facts({ 'purpose-ended': '2031-02-28T00:00:00.001Z', 'filing-deadline': '2024-02-29T00:00:00Z' }))?.toISOString()).toBe('2031-02-28T00:00:00.001Z');
+    const leapTarget = { ...facts({ 'purpose-ended': '2020-01-01T00:00:00Z', 'filing-deadline': '2020-02-29T00:00:00Z' }), minimum: { ...minimum, period: { years: 8, months: 0, days: 0 } } };
+    expect(dispositionDate(leapTarget)?.toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    const monthEnd = { ...facts({ 'purpose-ended': '2023-02-01T00:00:00Z', 'filing-deadline': '2023-01-31T00:00:00Z' }), minimum: { ...minimum, period: { years: 0, months: 1, days: 0 } } };
+    expect(dispositionDate(monthEnd)?.toISOString()).toBe('2023-02-28T00:00:00.000Z');
+    const leapMonthEnd = { ...facts({ 'purpose-ended': '2024-02-01T00:00:00Z', 'filing-deadline': '2024-01-31T00:00:00Z' }), minimum: { ...minimum, period: { years: 0, months: 1, days: 0 } } };
+    expect(dispositionDate(leapMonthEnd)?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(isDue(dispositionDate(leapMonthEnd), d('2024-02-28T23:59:59.999Z'))).toBe(false);
+    expect(isDue(dispositionDate(leapMonthEnd), d('2024-02-29T00:00:00Z'))).toBe(true);
+  });
+
+  it('a statutory minimum counted from creation works too, and the reason names both', () => {
+    const fromCreation = { ...facts({ 'purpose-ended': '2021-06-30T00:00:00Z' }), minimum: { trigger: parseTrigger('created')!, period: { years: 5, months: 0, days: 0 } } };
+    expect(dispositionDate(fromCreation)?.toISOString()).toBe('2025-01-10T00:00:00.000Z');
+    expect(dueReason(fromCreation, 'MN-01')).toMatch(/statutory minimum of 5 years after creation .* ended on 2025-01-10/);
+  });
+
+  it('is never earlier than either rule alone (property)', () => {
+    const date = fc.date({ min: d('2000-01-01T00:00:00Z'), max: d('2080-12-31T00:00:00Z'), noInvalidDate: true });
+    const period = fc.record({ years: fc.integer({ min: 0, max: 20 }), months: fc.integer({ min: 0, max: 24 }), days: fc.integer({ min: 0, max: 400 }) });
+    fc.assert(
+      fc.property(date, date, period, period, (ended, deadline, p, m) => {
+        const f = { trigger: purposeEnded, period: p, createdAt: d('2000-01-01T00:00:00Z'), events: { 'purpose-ended': ended, 'filing-deadline': deadline }, minimum: { trigger: minimum.trigger, period: m } };
+        const both = dispositionDate(f)!.getTime();
+        return both === Math.max(addPeriod(ended, p).getTime(), addPeriod(deadline, m).getTime());
+      }),
+    );
+  });
+});

@@ -45,9 +45,28 @@ export function addPeriod(from: Date, period: RetentionPeriod): Date {
   return new Date(shifted.getTime() + period.days * 86_400_000);
 }
 
+/**
+ * A statutory minimum a series may add to its rule: the record is kept until the later of its
+ * own disposition date and `trigger + period` (e.g. My Number: destroy once the purpose ends,
+ * but not before 7 years after the filing deadline).
+ */
+export interface StatutoryMinimum {
+  trigger: RetentionTrigger;
+  period: RetentionPeriod;
+}
+
+/** A series' statutory minimum from its stored columns (no trigger: none). */
+export function statutoryMinimumOf(s: { minimumTrigger: string | null; minimumYears: number | null; minimumMonths: number | null; minimumDays: number | null }): StatutoryMinimum | null {
+  const trigger = s.minimumTrigger === null ? undefined : parseTrigger(s.minimumTrigger);
+  if (!trigger) return null;
+  return { trigger, period: { years: s.minimumYears ?? 0, months: s.minimumMonths ?? 0, days: s.minimumDays ?? 0 } };
+}
+
 export interface RetentionFacts {
   trigger: RetentionTrigger;
   period: RetentionPeriod;
+  /** "The later of": absent or null when the series has none. */
+  minimum?: StatutoryMinimum | null;
   /** When the document was created (the `created` trigger). */
   createdAt: Date;
   /** Occurrence dates of events recorded for the document, by event name. */
@@ -60,10 +79,25 @@ export function triggerDate(facts: Pick<RetentionFacts, 'trigger' | 'createdAt' 
   return facts.events[facts.trigger.event] ?? null;
 }
 
-/** Trigger date + period; null (kept indefinitely) until an event-based trigger fires. */
+/** When the statutory minimum ends; null while its trigger event is unknown (or there is none). */
+function minimumEnd(facts: RetentionFacts): Date | null {
+  if (!facts.minimum) return null;
+  const start = triggerDate({ trigger: facts.minimum.trigger, createdAt: facts.createdAt, events: facts.events });
+  return start === null ? null : addPeriod(start, facts.minimum.period);
+}
+
+/**
+ * Trigger date + period, or with a statutory minimum the later of that and the minimum's end;
+ * null (kept indefinitely) until every trigger it depends on has fired.
+ */
 export function dispositionDate(facts: RetentionFacts): Date | null {
   const start = triggerDate(facts);
-  return start === null ? null : addPeriod(start, facts.period);
+  if (start === null) return null;
+  const end = addPeriod(start, facts.period);
+  if (!facts.minimum) return end;
+  const floor = minimumEnd(facts);
+  if (floor === null) return null;
+  return floor.getTime() > end.getTime() ? floor : end;
 }
 
 /** A null date means "kept until an event arrives", i.e. later than any date. */
@@ -97,5 +131,11 @@ export function dueReason(facts: RetentionFacts, seriesCode: string): string | n
   if (start === null) return null;
   const end = addPeriod(start, facts.period);
   const from = facts.trigger.kind === 'created' ? 'creation' : `event "${facts.trigger.event}"`;
-  return `Series ${seriesCode}: ${describePeriod(facts.period)} after ${from} on ${start.toISOString()} ended on ${end.toISOString()}.`;
+  const own = `Series ${seriesCode}: ${describePeriod(facts.period)} after ${from} on ${start.toISOString()} ended on ${end.toISOString()}`;
+  if (!facts.minimum) return `${own}.`;
+  const minStart = triggerDate({ trigger: facts.minimum.trigger, createdAt: facts.createdAt, events: facts.events });
+  if (minStart === null) return null;
+  const floor = addPeriod(minStart, facts.minimum.period);
+  const minFrom = facts.minimum.trigger.kind === 'created' ? 'creation' : `event "${facts.minimum.trigger.event}"`;
+  return `${own}, and the statutory minimum of ${describePeriod(facts.minimum.period)} after ${minFrom} on ${minStart.toISOString()} ended on ${floor.toISOString()} (the later of the two applies).`;
 }

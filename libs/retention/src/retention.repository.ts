@@ -8,12 +8,22 @@ import type { SqlCondition } from '@kura/access';
  * wall-clock time adds months (clamped to the month's end) before days.
  * retention-date.e2e-spec holds the two equal.
  */
-export function dispositionAtSql(triggerAt: string, series: string): string {
-  return `((${triggerAt}) AT TIME ZONE 'UTC' + make_interval(years => ${series}.years, months => ${series}.months, days => ${series}.days)) AT TIME ZONE 'UTC'`;
+export function dispositionAtSql(triggerAt: string, series: string, prefix = ''): string {
+  return `((${triggerAt}) AT TIME ZONE 'UTC' + make_interval(years => ${series}.${prefix}years, months => ${series}.${prefix}months, days => ${series}.${prefix}days)) AT TIME ZONE 'UTC'`;
 }
 
-const TRIGGER_AT = `CASE WHEN s.trigger = 'created' THEN d.created_at
-  ELSE (SELECT e.occurred_at FROM retention_events e WHERE e.document_id = d.id AND e.event = substr(s.trigger, 7)) END`;
+/** When a trigger (`created` or `event:<name>`, in column `column` of s) fired for document d; NULL while waiting. */
+const triggerAtSql = (column: string) => `CASE WHEN s.${column} = 'created' THEN d.created_at
+  ELSE (SELECT e.occurred_at FROM retention_events e WHERE e.document_id = d.id AND e.event = substr(s.${column}, 7)) END`;
+
+/**
+ * The disposition date, as dispositionDate (retention-period.ts): trigger + period, or with a
+ * statutory minimum the later of that and minimum trigger + minimum period; NULL while any
+ * trigger it depends on is still waiting for its event.
+ */
+const DISPOSITION_AT = `CASE WHEN t.trigger_at IS NULL OR (s.minimum_trigger IS NOT NULL AND t.minimum_at IS NULL) THEN NULL
+  ELSE GREATEST(${dispositionAtSql('t.trigger_at', 's')},
+                CASE WHEN s.minimum_trigger IS NOT NULL THEN ${dispositionAtSql('t.minimum_at', 's', 'minimum_')} END) END`;
 
 const ACTIVE_HOLDS = `(SELECT count(*)::int FROM legal_hold_documents hd JOIN legal_holds h ON h.id = hd.hold_id
   WHERE hd.document_id = d.id AND h.released_at IS NULL)`;
@@ -35,6 +45,10 @@ export interface DocumentFacts {
   months: number | null;
   days: number | null;
   trigger: string | null;
+  minimumTrigger: string | null;
+  minimumYears: number | null;
+  minimumMonths: number | null;
+  minimumDays: number | null;
   disposition: 'destroy' | 'review' | null;
   citation: string | null;
   triggerAt: Date | null;
@@ -48,14 +62,15 @@ const FACTS = `
   SELECT d.id, d.title, d.kind, d.classification, d.department, d.owner_id AS "ownerId", d.personal_data AS "personalData", d.status,
          d.created_at AS "createdAt", s.id AS "seriesId", s.code AS "seriesCode", s.name AS "seriesName",
          s.years, s.months, s.days, s.trigger, s.disposition, s.citation,
+         s.minimum_trigger AS "minimumTrigger", s.minimum_years AS "minimumYears", s.minimum_months AS "minimumMonths", s.minimum_days AS "minimumDays",
          t.trigger_at AS "triggerAt",
-         CASE WHEN t.trigger_at IS NULL THEN NULL ELSE ${dispositionAtSql('t.trigger_at', 's')} END AS "dispositionAt",
+         ${DISPOSITION_AT} AS "dispositionAt",
          x.extended_until AS "extendedUntil",
          ${ACTIVE_HOLDS} AS "activeHolds",
          COALESCE((SELECT jsonb_object_agg(e.event, e.occurred_at) FROM retention_events e WHERE e.document_id = d.id), '{}'::jsonb) AS events
     FROM document_facts d
     LEFT JOIN record_series s ON s.id = d.series_id
-    LEFT JOIN LATERAL (SELECT ${TRIGGER_AT} AS trigger_at) t ON s.id IS NOT NULL
+    LEFT JOIN LATERAL (SELECT ${triggerAtSql('trigger')} AS trigger_at, ${triggerAtSql('minimum_trigger')} AS minimum_at) t ON s.id IS NOT NULL
     LEFT JOIN retention_extensions x ON x.document_id = d.id`;
 
 /** The due documents admitted by `condition`; `$<nowParam>` is the instant. */

@@ -1,5 +1,5 @@
 import { Logger, StreamableFile } from '@nestjs/common';
-import type { AuditExport } from '@kura/audit';
+import type { AuditEvidence, AuditExport } from '@kura/audit';
 import { withBom } from '../http/csv-bom';
 
 const logger = new Logger('AuditExport');
@@ -9,7 +9,7 @@ const logger = new Logger('AuditExport');
  * the socket: the client sees a broken transfer, never a second response or a truncated file
  * that ends cleanly and looks complete.
  */
-export function exportFile(e: AuditExport, bom = false): StreamableFile {
+export function exportFile(e: AuditExport | AuditEvidence, bom = false): StreamableFile {
   const options = { type: e.contentType, disposition: `attachment; filename="${e.filename}"` };
   // Two constructor overloads (bytes, stream) and no union one: each branch picks its own.
   const body = bom ? withBom(e.body) : e.body;

@@ -29,6 +29,7 @@ const UPLOAD_SCHEMA = {
 
 @ApiTags('documents')
 @ApiBearerAuth()
+@ApiHeader({ name: 'X-Purpose', required: false, description: 'My Number: required on reads, downloads, version lists and new versions of documents marked specific — a permitted purpose code (ASCII, e.g. withholding-slip; see GET /mynumber/purposes). None: 400; not permitted: 403.' })
 @Controller('documents')
 export class DocumentsController {
   constructor(

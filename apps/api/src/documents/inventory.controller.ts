@@ -4,21 +4,25 @@ import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
 import { DocumentQueriesService, inventoryCsv, InventoryQuery } from '@kura/documents';
 import { CurrentActor, type Actor } from '@kura/identity';
+import { SpecificInventory } from '@kura/mynumber';
 import { wantsBom, withBom } from '../http/csv-bom';
 
 @ApiTags('reports')
 @ApiBearerAuth()
 @Controller('reports')
 export class InventoryController {
-  constructor(private readonly documents: DocumentQueriesService) {}
+  constructor(
+    private readonly documents: DocumentQueriesService,
+    private readonly specific: SpecificInventory,
+  ) {}
 
-  /** 情報資産台帳 (A.5.9): metadata only, never content. */
+  /** 情報資産台帳 (A.5.9): metadata only, never content; json adds counts of `specific` documents per department and series (no titles). */
   @Get('inventory')
   @Policy('read', 'Inventory')
   @ApiProduces('application/json', 'text/csv')
   async inventory(@CurrentActor() actor: Actor, @Query() query: InventoryQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const items = await this.documents.inventory(actor, query);
-    if (query.format !== 'csv') return { items };
+    if (query.format !== 'csv') return { items, specificCounts: await this.specific.counts() };
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', 'attachment; filename="inventory.csv"');
     const csv = inventoryCsv(items);

@@ -41,7 +41,7 @@ function charWidth(font: PDFFont, ch: string): number {
 }
 
 /** One line that fits `width`, cut with an ellipsis; control characters (user-supplied names) become spaces. */
-function fit(text: string, font: PDFFont, size: number, width: number): string {
+export function fit(text: string, font: PDFFont, size: number, width: number): string {
   const limit = (width * 0.98) / size;
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   let used = 0;

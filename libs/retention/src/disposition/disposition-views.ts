@@ -1,7 +1,7 @@
 import { classificationName } from '@kura/common';
 import type { Visibility } from '@kura/access';
 import type { DocumentFacts } from '../retention.repository';
-import { dueReason, parseTrigger } from '../retention-period';
+import { dueReason, parseTrigger, statutoryMinimumOf } from '../retention-period';
 import type { BatchRow, ItemRow } from './disposition.repository';
 
 export function reasonFor(f: DocumentFacts): string {
@@ -9,7 +9,7 @@ export function reasonFor(f: DocumentFacts): string {
   const trigger = parseTrigger(f.trigger);
   if (!trigger) return 'Invalid trigger';
   const events = Object.fromEntries(Object.entries(f.events).map(([k, v]) => [k, new Date(v)]));
-  const base = dueReason({ trigger, period: { years: f.years ?? 0, months: f.months ?? 0, days: f.days ?? 0 }, createdAt: f.createdAt, events }, f.seriesCode) ?? 'Waiting for event';
+  const base = dueReason({ trigger, period: { years: f.years ?? 0, months: f.months ?? 0, days: f.days ?? 0 }, createdAt: f.createdAt, events, minimum: statutoryMinimumOf(f) }, f.seriesCode) ?? 'Waiting for event';
   return f.extendedUntil ? `${base} Extension until ${f.extendedUntil.toISOString()} ended.` : base;
 }
 

@@ -35,6 +35,17 @@ describe('seed file plan', () => {
     expect(byCode['JP-CORP-ACCOUNTING-BOOKS'].citation).toContain('会社法 第432条');
   });
 
+  it('keeps 扶養控除等申告書 carrying My Numbers until the later of the purpose ending and 7 years after the filing deadline', () => {
+    expect(byCode['JP-MYNUMBER-DEPENDENT-DECL']).toMatchObject({
+      years: 0, trigger: 'event:purpose-ended', disposition: 'destroy',
+      minimum: { trigger: 'event:filing-deadline-passed', years: 7, months: 0, days: 0 },
+    });
+    expect(validateFilePlan({ ...plan, series: [{ ...byCode['JP-MYNUMBER-DEPENDENT-DECL'], minimum: { trigger: 'event:Bad', years: -1, months: 0, days: 0 } }] })).toEqual([
+      'JP-MYNUMBER-DEPENDENT-DECL: bad minimum trigger event:Bad',
+      'JP-MYNUMBER-DEPENDENT-DECL: minimum years must be a whole number >= 0',
+    ]);
+  });
+
   it('deletes My Number copies as soon as the purpose ends', () => {
     expect(byCode['JP-MYNUMBER-COPIES']).toMatchObject({ years: 0, months: 0, days: 0, trigger: 'event:purpose-ended', disposition: 'destroy' });
     expect(byCode['JP-MYNUMBER-COPIES'].citation).toMatch(/番号法/);

@@ -10,6 +10,8 @@ export interface FilePlanEntry extends RetentionPeriod {
   code: string;
   name: string;
   trigger: string;
+  /** "The later of": kept at least until minimum.trigger + its period. */
+  minimum?: RetentionPeriod & { trigger: string };
   disposition: 'destroy' | 'review';
   citation: string;
   eventNote?: string;
@@ -41,6 +43,12 @@ export function validateFilePlan(value: FilePlan): string[] {
     if (s.disposition !== 'destroy' && s.disposition !== 'review') problems.push(`${s.code}: bad disposition`);
     for (const k of ['years', 'months', 'days'] as const) {
       if (!Number.isInteger(s[k]) || s[k] < 0) problems.push(`${s.code}: ${k} must be a whole number >= 0`);
+    }
+    if (s.minimum) {
+      if (!parseTrigger(s.minimum.trigger)) problems.push(`${s.code}: bad minimum trigger ${s.minimum.trigger}`);
+      for (const k of ['years', 'months', 'days'] as const) {
+        if (!Number.isInteger(s.minimum[k]) || s.minimum[k] < 0) problems.push(`${s.code}: minimum ${k} must be a whole number >= 0`);
+      }
     }
     if (!s.citation.trim()) problems.push(`${s.code}: citation missing`);
     if (!s.sources.length || s.sources.some((src) => !/^https:\/\//.test(src.url))) problems.push(`${s.code}: sources missing`);

@@ -46,6 +46,41 @@ export class CreateSeriesDto {
   @Matches(TRIGGER_PATTERN, { message: 'trigger must be "created" or "event:<name>" (lower-case words joined by hyphens)' })
   trigger!: string;
 
+  @ApiPropertyOptional({
+    type: String,
+    example: 'event:filing-deadline',
+    nullable: true,
+    description: 'A statutory minimum: the record is kept until the LATER of trigger + period and minimumTrigger + minimum period (null: none)',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(TRIGGER_PATTERN, { message: 'minimumTrigger must be "created" or "event:<name>" (lower-case words joined by hyphens)' })
+  minimumTrigger?: string | null;
+
+  @ApiPropertyOptional({ example: 7 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(200)
+  minimumYears?: number;
+
+  @ApiPropertyOptional({ example: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(2400)
+  minimumMonths?: number;
+
+  @ApiPropertyOptional({ example: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(73000)
+  minimumDays?: number;
+
   @ApiProperty({ example: 'destroy' })
   @IsIn(['destroy', 'review'])
   disposition!: 'destroy' | 'review';

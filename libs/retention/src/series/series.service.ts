@@ -6,7 +6,7 @@ import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { FilePlanEntry, seedFilePlan } from '../file-plan/file-plan';
 import { RetentionRepository } from '../retention.repository';
-import { describePeriod, dispositionDate, isShortening, parseTrigger } from '../retention-period';
+import { describePeriod, dispositionDate, isShortening, parseTrigger, statutoryMinimumOf } from '../retention-period';
 import { CreateSeriesDto } from './create-series.dto';
 import { NewSeries, SeriesRepository, SeriesRow } from './series.repository';
 import { UpdateSeriesDto } from './update-series.dto';
@@ -23,9 +23,15 @@ export function seriesView(s: SeriesRow): SeriesView {
     months: s.months,
     days: s.days,
     trigger: s.trigger,
+    minimumTrigger: s.minimumTrigger,
+    minimumYears: s.minimumYears,
+    minimumMonths: s.minimumMonths,
+    minimumDays: s.minimumDays,
     disposition: s.disposition,
     citation: s.citation,
-    retention: describePeriod(s),
+    retention: s.minimumTrigger
+      ? `the later of ${describePeriod(s)} after ${s.trigger} and ${describePeriod({ years: s.minimumYears, months: s.minimumMonths, days: s.minimumDays })} after ${s.minimumTrigger}`
+      : describePeriod(s),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
   };
@@ -54,6 +60,10 @@ export class SeriesService {
       months: dto.months ?? 0,
       days: dto.days ?? 0,
       trigger: dto.trigger,
+      minimumTrigger: dto.minimumTrigger ?? null,
+      minimumYears: dto.minimumYears ?? 0,
+      minimumMonths: dto.minimumMonths ?? 0,
+      minimumDays: dto.minimumDays ?? 0,
       disposition: dto.disposition,
       citation: dto.citation,
     };
@@ -66,7 +76,7 @@ export class SeriesService {
         targetType: 'Series',
         targetId: created.id,
         outcome: 'allowed',
-        details: { code: created.code, years: created.years, months: created.months, days: created.days, trigger: created.trigger, disposition: created.disposition },
+        details: { code: created.code, years: created.years, months: created.months, days: created.days, trigger: created.trigger, disposition: created.disposition, ...(created.minimumTrigger && { minimum: { trigger: created.minimumTrigger, years: created.minimumYears, months: created.minimumMonths, days: created.minimumDays } }) },
       });
       return created;
     });
@@ -86,6 +96,11 @@ export class SeriesService {
         months: dto.months ?? before.months,
         days: dto.days ?? before.days,
         trigger: dto.trigger ?? before.trigger,
+        // null removes the statutory minimum; absent keeps it.
+        minimumTrigger: dto.minimumTrigger !== undefined ? dto.minimumTrigger : before.minimumTrigger,
+        minimumYears: dto.minimumYears ?? before.minimumYears,
+        minimumMonths: dto.minimumMonths ?? before.minimumMonths,
+        minimumDays: dto.minimumDays ?? before.minimumDays,
         disposition: dto.disposition ?? before.disposition,
         citation: dto.citation ?? before.citation,
       };
@@ -93,7 +108,7 @@ export class SeriesService {
       const shortened = (await this.retention.heldInSeries(m, id))
         .filter((f) => {
           const events = Object.fromEntries(Object.entries(f.events).map(([k, v]) => [k, new Date(v)]));
-          return isShortening(f.dispositionAt, dispositionDate({ trigger, period: after, createdAt: f.createdAt, events }));
+          return isShortening(f.dispositionAt, dispositionDate({ trigger, period: after, createdAt: f.createdAt, events, minimum: statutoryMinimumOf(after) }));
         })
         .map((f) => f.id);
       if (shortened.length) return { error: new DomainError(ErrorCode.Conflict, 'The change would shorten the retention of documents under legal hold.', { documentIds: shortened }), shortened };
@@ -130,7 +145,7 @@ export class SeriesService {
     // Without a series nothing is ever due: never shorter.
     if (!next) return;
     const events = Object.fromEntries(Object.entries(f.events).map(([k, v]) => [k, new Date(v)]));
-    const after = dispositionDate({ trigger: parseTrigger(next.trigger)!, period: next, createdAt: f.createdAt, events });
+    const after = dispositionDate({ trigger: parseTrigger(next.trigger)!, period: next, createdAt: f.createdAt, events, minimum: statutoryMinimumOf(next) });
     if (isShortening(f.dispositionAt, after)) {
       throw new DomainError(ErrorCode.Conflict, 'The document is under legal hold: its retention cannot be shortened.', { documentIds: [documentId] });
     }
@@ -150,7 +165,11 @@ export class SeriesService {
       for (const e of entries) {
         const row = await this.repo.insert(
           m,
-          { code: e.code, name: e.name, years: e.years, months: e.months, days: e.days, trigger: e.trigger, disposition: e.disposition, citation: e.citation },
+          {
+            code: e.code, name: e.name, years: e.years, months: e.months, days: e.days, trigger: e.trigger,
+            minimumTrigger: e.minimum?.trigger ?? null, minimumYears: e.minimum?.years ?? 0, minimumMonths: e.minimum?.months ?? 0, minimumDays: e.minimum?.days ?? 0,
+            disposition: e.disposition, citation: e.citation,
+          },
           actor?.id ?? null,
           this.clock.now(),
         );
