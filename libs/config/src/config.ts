@@ -47,6 +47,13 @@ export class KuraConfig {
   readonly maxUploadBytes!: number;
   /** Classified PDFs are stamped in memory: larger ones are refused rather than sent unlabelled. */
   readonly pdfStampMaxBytes!: number;
+  /** Worker threads that label PDFs at once, and how many downloads may wait for one. */
+  readonly pdfStampConcurrency!: number;
+  readonly pdfStampQueue!: number;
+  /** Limits on one labelling: wall time, worker heap, and bytes its streams may decode to. */
+  readonly pdfStampTimeoutMs!: number;
+  readonly pdfStampHeapMb!: number;
+  readonly pdfStampMaxDecodedBytes!: number;
   readonly auditCheckpointIntervalSeconds!: number;
   /** The PDF audit report is built in memory: a filter matching more events is refused (413). */
   readonly auditExportPdfMaxEvents!: number;
@@ -184,6 +191,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     bootstrapAdminPassword: env.BOOTSTRAP_ADMIN_PASSWORD || undefined,
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
     pdfStampMaxBytes: int(env, 'PDF_STAMP_MAX_BYTES', 128 * 1024 ** 2, 1024, 2 * 1024 ** 3),
+    pdfStampConcurrency: int(env, 'PDF_STAMP_CONCURRENCY', 2, 1, 64),
+    pdfStampQueue: int(env, 'PDF_STAMP_QUEUE', 32, 0, 10_000),
+    pdfStampTimeoutMs: int(env, 'PDF_STAMP_TIMEOUT_MS', 20_000, 100, 600_000),
+    pdfStampHeapMb: int(env, 'PDF_STAMP_HEAP_MB', 512, 64, 16_384),
+    pdfStampMaxDecodedBytes: int(env, 'PDF_STAMP_MAX_DECODED_BYTES', 256 * 1024 ** 2, 1024 ** 2, 8 * 1024 ** 3),
     auditCheckpointIntervalSeconds: int(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
     auditExportPdfMaxEvents: int(env, 'AUDIT_EXPORT_PDF_MAX_EVENTS', 1_000, 1, 100_000),
     retentionSweepIntervalSeconds: int(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),

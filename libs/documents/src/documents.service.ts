@@ -15,7 +15,8 @@ import { abilityToSql } from './access/casl-sql';
 import { DOCUMENT_SQL_FIELDS, documentSubject } from './access/document-subject';
 import { HeadSniffer } from './content/head-sniffer';
 import { Fields, MultipartBody, readMultipart, UploadedFile } from './content/multipart-reader';
-import { PDF_MAGIC, PdfStamper } from './content/pdf-stamper';
+import { opensAsPdf } from './content/pdf-detection';
+import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { documentView, DocumentView, ifMatchSatisfied, versionEtag, versionView, VersionView } from './document.views';
@@ -239,9 +240,9 @@ export class DocumentsService {
       throw DomainError.validation('The file is empty.', [{ field: 'file', messages: ['file is empty'] }]);
     }
     // The label decision trusts the bytes, not the client's declared type.
-    const isPdf = sniffer.startsWith(PDF_MAGIC);
     const declared = file.declaredType.toLowerCase();
-    const mediaType = isPdf ? 'application/pdf' : declared === 'application/pdf' || !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(declared) ? 'application/octet-stream' : declared;
+    const isPdf = opensAsPdf({ head: sniffer.head, filename: file.filename, mediaType: declared });
+    const mediaType = isPdf ? 'application/pdf' : !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(declared) ? 'application/octet-stream' : declared;
     return { versionId, storageKey, record, sha256: encryptor.sha256, size: encryptor.plaintextSize, mediaType, filename: file.filename };
   }
 
@@ -373,7 +374,7 @@ export class DocumentsService {
     }
     const classification = classificationName(doc.classification);
     const base = { filename: version.originalFilename, mediaType: version.mediaType, classification, version: number };
-    const stamp = version.mediaType === 'application/pdf' && doc.classification > 0;
+    const stamp = doc.classification > 0 && opensAsPdf({ filename: version.originalFilename, mediaType: version.mediaType });
 
     if (stamp) {
       // A.5.13: a classified PDF never leaves without its label. pdf-lib needs it whole, so cap it.
@@ -384,7 +385,7 @@ export class DocumentsService {
       const plain = await this.readWhole(actor, doc, version);
       const at = this.clock.now();
       const stamped = await this.stamper.stamp(plain, { classification: doc.classification, documentId: id, version: number, username: actor.username, at }).catch(async (err: unknown) => {
-        await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: 'cannot-label' } });
+        await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: err instanceof DomainError && err.code === ErrorCode.UnprocessableContent ? 'pdf-limits-exceeded' : 'cannot-label' } });
         throw err;
       });
       await this.recordDownload(actor, doc, number, true);
