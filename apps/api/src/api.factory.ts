@@ -9,6 +9,7 @@ import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
+import { apiNotFound, apiSecurityHeaders } from './http/security-headers';
 import { validationPipe } from './http/validation';
 
 export const API_PREFIX = 'api/v1';
@@ -31,6 +32,7 @@ export async function createApi(
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(`/${API_PREFIX}`, apiSecurityHeaders);
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });
   app.useGlobalFilters(new ProblemFilter());
@@ -47,5 +49,7 @@ export async function createApi(
     useGlobalPrefix: false,
   });
   await app.init();
+  // After every route: unknown paths under /api (outside /api/v1 too) are API 404s, not pages.
+  app.use('/api', apiNotFound);
   return app;
 }

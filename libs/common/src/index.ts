@@ -7,3 +7,4 @@ export * from './classification';
 export * from './canonical-json';
 export * from './fonts';
 export * from './csv';
+export * from './bidi';
