@@ -163,7 +163,8 @@ describe('document permission matrix', () => {
         break;
     }
     expect({ status: res.status }).toEqual({ status });
-    const outcomes = await auditOutcomes(requestId);
+    // The audit records the server's request id (the response's), not the client's.
+    const outcomes = await auditOutcomes(res.headers['x-request-id']);
     if (status < 300) expect(outcomes).toContain('allowed');
     else expect(outcomes).toContain('denied');
     expect(outcomes).not.toContain(status < 300 ? 'denied' : 'allowed');
@@ -180,7 +181,8 @@ describe('document permission matrix', () => {
     expect({ status: res.status }).toEqual({ status });
     const after = (await sql(t.databaseUrl, 'SELECT id FROM documents')).length;
     expect(after - before).toBe(status === 201 ? 1 : 0);
-    const outcomes = await auditOutcomes(requestId);
+    // The audit records the server's request id (the response's), not the client's.
+    const outcomes = await auditOutcomes(res.headers['x-request-id']);
     expect(outcomes).toContain(status === 201 ? 'allowed' : 'denied');
   });
 });

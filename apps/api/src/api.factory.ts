@@ -29,7 +29,8 @@ export async function createApi(
     abortOnError: false,
     forceCloseConnections: true,
   });
-  app.set('trust proxy', false);
+  // Only listed proxies' X-Forwarded-For is believed (audit client address, rate limits).
+  app.set('trust proxy', config.trustProxy.length ? config.trustProxy : false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(`/${API_PREFIX}`, apiSecurityHeaders);

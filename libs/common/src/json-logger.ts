@@ -37,6 +37,7 @@ export class JsonLogger implements LoggerService {
     const entry: Record<string, unknown> = { time: new Date().toISOString(), level };
     if (context) entry.context = context;
     if (ctx) entry.requestId = ctx.requestId;
+    if (ctx?.clientRequestId) entry.clientRequestId = ctx.clientRequestId;
     if (message instanceof Error) {
       entry.msg = message.message;
       entry.errorName = message.name;

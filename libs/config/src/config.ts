@@ -42,6 +42,14 @@ export class KuraConfig {
   readonly sessionIdleTimeoutSeconds!: number;
   readonly lockoutThreshold!: number;
   readonly lockoutMinutes!: number;
+  /** Login attempts allowed per client address and per username in each window (429 beyond). */
+  readonly loginRateLimitPerAddress!: number;
+  readonly loginRateLimitPerUsername!: number;
+  readonly loginRateWindowSeconds!: number;
+  /** How often counted rejections (bogus tokens, locked-out and throttled logins) are audited as one summary. */
+  readonly authRejectionAuditSeconds!: number;
+  /** Express `trust proxy`: the proxies (addresses, CIDRs or loopback/linklocal/uniquelocal) whose X-Forwarded-For is believed. */
+  readonly trustProxy!: string[];
   readonly bootstrapAdminUsername!: string;
   readonly bootstrapAdminPassword?: string;
   readonly maxUploadBytes!: number;
@@ -133,6 +141,16 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/** TRUST_PROXY: comma-separated addresses, CIDRs or Express's names (loopback, linklocal, uniquelocal). */
+function trustProxy(env: Env): string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return [];
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const ok = (e: string) => ['loopback', 'linklocal', 'uniquelocal'].includes(e) || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e);
+  if (!entries.every(ok)) throw new ConfigError('TRUST_PROXY', 'must list proxy addresses, CIDRs, or loopback/linklocal/uniquelocal, separated by commas');
+  return entries;
+}
+
 function s3(env: Env, bucket: string, region: string): S3Settings | undefined {
   const raw = env.S3_ENDPOINT;
   if (raw === undefined || raw === '') return undefined;
@@ -187,6 +205,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     sessionIdleTimeoutSeconds: int(env, 'SESSION_IDLE_TIMEOUT_SECONDS', 600, 30, 86_400),
     lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
     lockoutMinutes: int(env, 'LOCKOUT_MINUTES', 15, 1, 1440),
+    loginRateLimitPerAddress: int(env, 'LOGIN_RATE_LIMIT_PER_ADDRESS', 10, 1, 1_000_000),
+    loginRateLimitPerUsername: int(env, 'LOGIN_RATE_LIMIT_PER_USERNAME', 30, 1, 1_000_000),
+    loginRateWindowSeconds: int(env, 'LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+    authRejectionAuditSeconds: int(env, 'AUTH_REJECTION_AUDIT_SECONDS', 60, 1, 86_400),
+    trustProxy: trustProxy(env),
     bootstrapAdminUsername: str(env, 'BOOTSTRAP_ADMIN_USERNAME', 'admin'),
     bootstrapAdminPassword: env.BOOTSTRAP_ADMIN_PASSWORD || undefined,
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),

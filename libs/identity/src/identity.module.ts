@@ -3,8 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessReviewSignoffEntity } from './access-review-signoff.entity';
 import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
 import { AccessReviewService } from './access-review.service';
+import { AuthRejectionTally } from './auth-rejection-tally';
 import { AuthService } from './auth.service';
 import { BootstrapAdminService } from './bootstrap-admin.service';
+import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { SessionEntity } from './session.entity';
@@ -22,10 +24,12 @@ import { UsersService } from './users.service';
     PasswordHasher,
     PasswordPolicy,
     AuthService,
+    AuthRejectionTally,
+    LoginFailureRepository,
     UsersService,
     AccessReviewService,
     BootstrapAdminService,
   ],
-  exports: [AuthService, UsersService, AccessReviewService, PasswordPolicy, PasswordHasher, UserRepository],
+  exports: [AuthService, AuthRejectionTally, UsersService, AccessReviewService, PasswordPolicy, PasswordHasher, UserRepository],
 })
 export class IdentityModule {}

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Authenticated, Public } from '@kura/access';
 import { Actor, AuthService, ChangePasswordDto, CurrentActor, LoginDto, LoginResult, UsersService, UserView } from '@kura/identity';
+import { LoginThrottleGuard } from './login-throttle.guard';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -12,6 +13,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @UseGuards(LoginThrottleGuard)
   @Post('login')
   @HttpCode(200)
   login(@Body() dto: LoginDto): Promise<LoginResult> {
@@ -20,6 +22,7 @@ export class AuthController {
 
   @ApiBearerAuth()
   @Authenticated({ allowPendingPasswordChange: true })
+  @UseGuards(LoginThrottleGuard)
   @Post('password')
   @HttpCode(204)
   changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto): Promise<void> {

@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { KuraConfig } from '@kura/config';
 import { IdentityModule } from '@kura/identity';
 import { AccessReviewController } from './access-review.controller';
 import { AuthController } from './auth.controller';
+import { loginThrottlers, LoginThrottleGuard } from './login-throttle.guard';
 import { UsersController } from './users.controller';
 
 /** HTTP edge of identity: login, sessions, user administration, access review. */
 @Module({
-  imports: [IdentityModule],
+  imports: [IdentityModule, ThrottlerModule.forRootAsync({ inject: [KuraConfig], useFactory: loginThrottlers })],
   controllers: [AuthController, UsersController, AccessReviewController],
+  providers: [LoginThrottleGuard],
 })
 export class IdentityApiModule {}
