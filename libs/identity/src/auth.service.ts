@@ -9,6 +9,7 @@ import type { LoginResult } from './dto/auth.dto';
 import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
+import { PasswordVerifyGate } from './password-verify-gate';
 import { SessionRepository } from './session.repository';
 import { UserRepository } from './user.repository';
 import type { UserEntity } from './user.entity';
@@ -57,6 +58,7 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly failures: LoginFailureRepository,
     private readonly rejections: AuthRejectionTally,
+    private readonly gate: PasswordVerifyGate,
   ) {}
 
   /**
@@ -69,14 +71,18 @@ export class AuthService {
     const attempted = username.slice(0, 64);
     const address = clientAddress();
     const now = this.clock.now();
-    const [user, lockedUntil] = await Promise.all([this.users.findByUsername(username), this.failures.lockedUntil(attempted, address, now)]);
+    // Lookups and scrypt both inside the gate: a flood queues here, not on the connection pool.
+    const { user, lockedUntil, valid } = await this.gate.run(async () => {
+      const [found, locked] = await Promise.all([this.users.findByUsername(username), this.failures.lockedUntil(attempted, address, now)]);
+      // While locked even the right password is refused, so guessing stops paying.
+      if (locked || !found) return { user: found, lockedUntil: locked, valid: await this.hasher.verifyDummy(password).then(() => false) };
+      return { user: found, lockedUntil: null, valid: await this.hasher.verify(password, found.passwordHash) };
+    });
     if (lockedUntil) {
-      // While locked even the right password is refused, so guessing stops paying; counted, not appended one by one.
-      await this.hasher.verifyDummy(password);
+      // Counted into the periodic summary, not appended one by one.
       this.rejections.count({ action: 'auth.login', reason: 'locked', clientAddress: address, username: user?.username ?? attempted });
       throw new DomainError(ErrorCode.Unauthenticated, LOGIN_FAILED);
     }
-    const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyDummy(password).then(() => false);
     if (!user || !valid || !user.active) {
       await this.loginFailed(attempted, address, user, user ? (user.active ? 'wrong_password' : 'inactive') : 'unknown_user');
       throw new DomainError(ErrorCode.Unauthenticated, LOGIN_FAILED);
@@ -102,8 +108,8 @@ export class AuthService {
   }
 
   /**
-   * Counts a failure for (username, address). Guesses up to the threshold are audited one by
-   * one (the lockout bounds them); refusals once locked are counted in the periodic summary.
+   * Counts a failure for (username, address). The first failure of a run and the lockout are
+   * appended to the audit chain; repeats and refusals once locked go into the periodic summary.
    * Returns whether the address is now locked out of the account.
    */
   private async loginFailed(attempted: string, address: string, user: UserEntity | null, reason: 'wrong_password' | 'inactive' | 'unknown_user' | 'wrong_current_password'): Promise<boolean> {
@@ -113,9 +119,14 @@ export class AuthService {
       this.rejections.count({ action: 'auth.login', reason: 'locked', clientAddress: address, username: user?.username ?? attempted });
       return true;
     }
+    const action = reason === 'wrong_current_password' ? 'auth.password_change' : 'auth.login';
+    if (count.failures > 1 && !count.locked) {
+      // The first failure of a run and the lockout are appended; the repeats in between are counted.
+      this.rejections.count({ action, reason, clientAddress: address, username: user?.username ?? attempted });
+      return false;
+    }
     const who = user ? { id: user.id, username: user.username } : null;
     const target = user ? { targetType: 'User', targetId: user.id } : {};
-    const action = reason === 'wrong_current_password' ? 'auth.password_change' : 'auth.login';
     await this.users.dataSource.transaction(async (manager) => {
       await this.audit.append(manager, {
         actor: who, ...(who ? {} : { actorName: attempted }), action, outcome: 'failed', ...target,
@@ -173,7 +184,7 @@ export class AuthService {
       this.rejections.count({ action: 'auth.password_change', reason: 'locked', clientAddress: address, username: user.username });
       throw new DomainError(ErrorCode.Locked, 'Too many wrong passwords from this address; try again later.');
     }
-    if (!(await this.hasher.verify(currentPassword, user.passwordHash))) {
+    if (!(await this.gate.run(() => this.hasher.verify(currentPassword, user.passwordHash)))) {
       const locked = await this.loginFailed(user.username, address, user, 'wrong_current_password');
       if (locked) throw new DomainError(ErrorCode.Locked, 'Too many wrong passwords from this address; try again later.');
       throw DomainError.validation('The current password is incorrect.', [{ field: 'currentPassword', messages: ['currentPassword is incorrect'] }]);

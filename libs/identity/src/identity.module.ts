@@ -9,6 +9,7 @@ import { BootstrapAdminService } from './bootstrap-admin.service';
 import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
+import { PasswordVerifyGate } from './password-verify-gate';
 import { SessionEntity } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { UserEntity } from './user.entity';
@@ -23,6 +24,7 @@ import { UsersService } from './users.service';
     AccessReviewSignoffRepository,
     PasswordHasher,
     PasswordPolicy,
+    PasswordVerifyGate,
     AuthService,
     AuthRejectionTally,
     LoginFailureRepository,
