@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Clock } from '@kura/common';
 import type { KuraConfig } from '@kura/config';
-import { migrate } from '@kura/database';
+import { migrateFor } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './http/problem.filter';
@@ -17,11 +17,11 @@ export const API_PREFIX = 'api/v1';
 /** Builds the HTTP application (not yet listening). Used by main.ts and by every e2e test. */
 export async function createApi(
   config: KuraConfig,
-  infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
+  infra: Pick<Infrastructure, 'databaseUrl' | 's3' | 'migrationDatabaseUrl'>,
   logger: LoggerService,
   clock = new Clock(),
 ): Promise<INestApplication> {
-  const applied = await migrate(infra.databaseUrl);
+  const applied = await migrateFor(infra.databaseUrl, config.migrationDatabaseUrl ?? infra.migrationDatabaseUrl);
   if (applied.length) logger.log({ msg: 'migrations applied', migrations: applied }, 'Database');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, infra, clock), new ExpressAdapter(), {
     logger,

@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JsonLogger } from '@kura/common';
 import { ConfigError, loadConfig } from '@kura/config';
-import { migrate } from '@kura/database';
+import { migrateFor } from '@kura/database';
 import { startInfrastructure } from '@kura/embedded';
 import { CliModule } from './cli.module';
 import { runCli, USAGE as RETENTION_USAGE } from './cli';
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = new JsonLogger('warn', (line) => process.stderr.write(line + '\n'));
   const infra = await startInfrastructure(config, logger);
   try {
-    await migrate(infra.databaseUrl);
+    await migrateFor(infra.databaseUrl, config.migrationDatabaseUrl ?? infra.migrationDatabaseUrl);
     const app = await NestFactory.createApplicationContext(CliModule.register(config, infra), { logger, abortOnError: false });
     try {
       return await command.run(args, app, (line) => console.log(line));

@@ -33,6 +33,8 @@ export class KuraConfig {
   readonly keysDir!: string;
   /** Absent: an embedded PostgreSQL is started under varDir/postgres. */
   readonly databaseUrl?: string;
+  /** The schema owner's URL: migrations run with it, then DATABASE_URL's role gets runtime grants only. */
+  readonly migrationDatabaseUrl?: string;
   /** Absent: an embedded s3rver is started under varDir/objects. */
   readonly s3?: S3Settings;
   readonly s3Bucket!: string;
@@ -126,17 +128,17 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
-function databaseUrl(env: Env): string | undefined {
-  const raw = env.DATABASE_URL;
+function databaseUrl(env: Env, name = 'DATABASE_URL'): string | undefined {
+  const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+    throw new ConfigError(name, 'must be a postgres:// URL');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+    throw new ConfigError(name, 'must be a postgres:// URL');
   }
   return raw;
 }
@@ -184,6 +186,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
   if (!BUCKET_NAME.test(bucket)) throw new ConfigError('S3_BUCKET', 'must be a valid S3 bucket name');
   const region = str(env, 'S3_REGION', 'us-east-1');
   const databaseUrlValue = databaseUrl(env);
+  const migrationDatabaseUrl = databaseUrl(env, 'MIGRATION_DATABASE_URL');
+  if (migrationDatabaseUrl && !databaseUrlValue) throw new ConfigError('MIGRATION_DATABASE_URL', 'needs DATABASE_URL (the runtime role) too');
   const s3Value = s3(env, bucket, region);
   const isProduction = nodeEnv === 'production';
   if (isProduction && !databaseUrlValue) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production');
@@ -197,6 +201,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     varDir,
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR', path.join(varDir, 'keys'))),
     databaseUrl: databaseUrlValue,
+    migrationDatabaseUrl,
     s3: s3Value,
     s3Bucket: bucket,
     s3Region: region,
