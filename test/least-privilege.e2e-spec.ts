@@ -117,6 +117,15 @@ describe('Least privilege: the service runs as a role that owns nothing (e2e)', 
     expect(n).toBe(0);
   });
 
+  it('a second process given only the runtime role (e.g. a worker) starts on the migrated schema', async () => {
+    const second = await startTestApp({ databaseUrl: runtimeUrl, s3: t.s3 });
+    try {
+      await request(second.http).get('/api/v1/health/ready').expect(200);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('vacuums the key table as the runtime role (MAINTAIN), and says so only when it really ran', async () => {
     const repo = t.app.get(DispositionRepository);
     expect(await repo.vacuumKeyTable()).toBe(true);
