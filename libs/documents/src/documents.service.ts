@@ -104,6 +104,12 @@ function validateFields<T extends object>(cls: new () => T, fields: Fields, allo
   return dto;
 }
 
+/** Why a classified PDF was not served: the audit's `reason`. */
+function labelRefusal(err: unknown): string {
+  const code = err instanceof DomainError ? err.code : undefined;
+  return code === ErrorCode.UnprocessableContent ? 'pdf-limits-exceeded' : code === ErrorCode.Unavailable ? 'labelling-busy' : 'cannot-label';
+}
+
 /**
  * Classified documents: encrypted versioned content, ABAC on every access (the one CASL
  * policy, for single access and, translated to SQL, for lists) and an audit event for
@@ -385,7 +391,7 @@ export class DocumentsService {
       const plain = await this.readWhole(actor, doc, version);
       const at = this.clock.now();
       const stamped = await this.stamper.stamp(plain, { classification: doc.classification, documentId: id, version: number, username: actor.username, at }).catch(async (err: unknown) => {
-        await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: err instanceof DomainError && err.code === ErrorCode.UnprocessableContent ? 'pdf-limits-exceeded' : 'cannot-label' } });
+        await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: labelRefusal(err) } });
         throw err;
       });
       await this.recordDownload(actor, doc, number, true);

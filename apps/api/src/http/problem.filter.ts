@@ -93,6 +93,7 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300) });
     }
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    if (typeof problem.retryAfterSeconds === 'number' && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(problem.retryAfterSeconds));
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
