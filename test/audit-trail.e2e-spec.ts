@@ -81,12 +81,12 @@ describe('audit trail: search, checkpoints, public key, worker job', () => {
     await expect(trail.search(auditor, { from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' })).rejects.toMatchObject({ code: 'validation' });
   });
 
-  it('gives the access history of one target through the repository (for the documents module)', async () => {
+  it('gives the access history of one target through the repository, newest first (for the documents module)', async () => {
     const history = await t.app.get(AuditRepository).findByTarget('doc-1', { page: 1, pageSize: 10 });
     expect(history.items.map((e) => [e.seq, e.action])).toEqual([
-      [base + 1, 'document.read'],
-      [base + 3, 'document.create'],
       [base + 5, 'document.update'],
+      [base + 3, 'document.create'],
+      [base + 1, 'document.read'],
     ]);
   });
 

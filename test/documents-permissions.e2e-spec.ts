@@ -185,4 +185,111 @@ describe('document permission matrix', () => {
     const outcomes = await auditOutcomes(res.headers['x-request-id']);
     expect(outcomes).toContain(status === 201 ? 'allowed' : 'denied');
   });
+
+  /**
+   * The views over many documents (SPEC §4: a document the reader may not see appears as a
+   * count at most) and the per-document retention routes, for every persona: fixtures name
+   * all twelve documents; each view must list exactly the documents `visible` says.
+   */
+  describe('retention views and access history', () => {
+    const HOLD = '6c1e0e2a-1b2c-4d3e-8f4a-5b6c7d8e9f02';
+    const BATCH = '7d2f1f3b-2c3d-4e4f-9a5b-6c7d8e9fa013';
+    const readsViews = (p: Persona) => p.roles.includes('records_officer') || p.roles.includes('auditor');
+    const isOfficer = (p: Persona) => p.roles.includes('records_officer');
+    const expectedIds = (p: Persona) => DOCS.filter((d) => visible(p, d)).map((d) => docIds.get(d.key) as string).sort();
+    const matrixIds = () => new Set(docIds.values());
+
+    beforeAll(async () => {
+      const ids = [...docIds.values()];
+      // A released hold (so the documents stay due), a completed batch and its certificate, each naming all twelve.
+      await sql(t.databaseUrl, `INSERT INTO record_series (id, code, name, trigger, disposition, citation, created_at, updated_at)
+        VALUES ('8e3a2b4c-3d4e-4f5a-8b6c-7d8e9fa0b124', 'MATRIX-0', 'matrix', 'created', 'destroy', 'n/a', now(), now())`);
+      await sql(t.databaseUrl, `UPDATE documents SET series_id = '8e3a2b4c-3d4e-4f5a-8b6c-7d8e9fa0b124' WHERE id = ANY($1::uuid[])`, [ids]);
+      await sql(t.databaseUrl, `INSERT INTO legal_holds (id, name, reason, created_at, created_by_name, released_at, released_by_name) VALUES ($1, 'matrix', 'matrix', now(), 'm', now(), 'm')`, [HOLD]);
+      await sql(t.databaseUrl, `INSERT INTO legal_hold_documents (hold_id, document_id) SELECT $1, unnest($2::uuid[])`, [HOLD, ids]);
+      await sql(t.databaseUrl, `INSERT INTO disposition_batches (id, state, proposed_by, proposed_by_name, proposed_at, approved_by, approved_by_name, approved_at, completed_at)
+        VALUES ($1, 'completed', $2, 'p', now(), $3, 'q', now(), now())`, [BATCH, randomUUID(), randomUUID()]);
+      await sql(t.databaseUrl, `INSERT INTO disposition_items (batch_id, document_id, state, due_reason, plan, finished_at) SELECT $1, unnest($2::uuid[]), 'skipped', 'matrix', '{}', now()`, [BATCH, ids]);
+      const certificate = { records: ids.map((recordId) => ({ recordId, title: 'matrix' })), notDestroyed: [] };
+      await sql(t.databaseUrl, `INSERT INTO disposition_certificates (batch_id, issued_at, key_id, algorithm, certificate, signature) VALUES ($1, now(), 'k', 'Ed25519', $2, 'c2ln')`, [BATCH, JSON.stringify(certificate)]);
+    });
+
+    async function view(p: Persona, url: string, allowed: boolean, pick: (body: Record<string, unknown>) => { ids: string[]; withheld: number }): Promise<void> {
+      const user = users.get(p.key) as TestUser;
+      const requestId = `matrix-${randomUUID()}`;
+      const res = await request(t.http).get(url).set({ Authorization: `Bearer ${user.token}`, 'X-Request-Id': requestId });
+      expect({ status: res.status }).toEqual({ status: allowed ? 200 : 403 });
+      expect(await auditOutcomes(requestId)).toEqual([allowed ? 'allowed' : 'denied']);
+      if (!allowed) return;
+      const { ids, withheld } = pick(res.body as Record<string, unknown>);
+      expect(ids.filter((id) => matrixIds().has(id)).sort()).toEqual(expectedIds(p));
+      if (withheld >= 0) expect(withheld).toBe(DOCS.length - expectedIds(p).length);
+      for (const d of DOCS) if (!visible(p, d)) expect(JSON.stringify(res.body)).not.toContain(docIds.get(d.key));
+    }
+
+    it.each(PERSONAS.map((p) => [p.key, p] as const))('%s: GET /holds', async (_k, p) => {
+      await view(p, '/api/v1/holds', readsViews(p), (b) => {
+        const hold = (b.items as Array<{ id: string; documentIds: string[]; withheldDocuments: number }>).find((h) => h.id === HOLD)!;
+        return { ids: hold.documentIds, withheld: hold.withheldDocuments };
+      });
+    });
+
+    it.each(PERSONAS.map((p) => [p.key, p] as const))('%s: GET /disposition/batches/:id', async (_k, p) => {
+      await view(p, `/api/v1/disposition/batches/${BATCH}`, readsViews(p), (b) => ({ ids: (b.items as Array<{ documentId: string }>).map((i) => i.documentId), withheld: b.withheldItems as number }));
+    });
+
+    it.each(PERSONAS.map((p) => [p.key, p] as const))('%s: GET /disposition/batches/:id/certificate', async (_k, p) => {
+      await view(p, `/api/v1/disposition/batches/${BATCH}/certificate`, readsViews(p), (b) => ({
+        ids: ((b.certificate as { records: Array<{ recordId: string }> }).records).map((r) => r.recordId),
+        withheld: (b.redaction as { withheldRecords?: number } | undefined)?.withheldRecords ?? 0,
+      }));
+    });
+
+    it.each(PERSONAS.map((p) => [p.key, p] as const))('%s: GET /disposition/due', async (_k, p) => {
+      await view(p, '/api/v1/disposition/due?pageSize=500', isOfficer(p), (b) => ({ ids: (b.items as Array<{ documentId: string }>).map((i) => i.documentId), withheld: -1 }));
+    });
+
+    /** History: owners, records officers (what they may read) and auditors (every document, `specific` too). */
+    function expectedHistory(p: Persona, d: DocSpec): number {
+      if (p.roles.length === 1 && p.roles[0] === 'admin') return 403;
+      if (p.roles.includes('auditor')) return 200;
+      if (!visible(p, d)) return 404;
+      return isOfficer(p) ? 200 : 403; // the personas never own the documents
+    }
+
+    /** Retention events: records officers, on documents they may see; hidden ones answer 404 like missing ones. */
+    function expectedEvent(p: Persona, d: DocSpec): number {
+      if (!isOfficer(p)) return 403;
+      return visible(p, d) ? 201 : 404;
+    }
+
+    const PER_DOC = PERSONAS.flatMap((p) => DOCS.flatMap((d) => [
+      { p, d, what: 'access-history' as const, status: expectedHistory(p, d) },
+      { p, d, what: 'retention-event' as const, status: expectedEvent(p, d) },
+    ]));
+
+    it.each(PER_DOC.map((c) => [c.p.key, c.what, c.d.key, c.status, c] as const))('%s %s %s → %i', async (_p, _w, _d, status, c) => {
+      const user = users.get(c.p.key) as TestUser;
+      const id = docIds.get(c.d.key) as string;
+      const requestId = `matrix-${randomUUID()}`;
+      const headers = { Authorization: `Bearer ${user.token}`, 'X-Request-Id': requestId };
+      const res = c.what === 'access-history'
+        ? await request(t.http).get(`/api/v1/documents/${id}/access-history`).set(headers)
+        : await request(t.http).post('/api/v1/retention/events').set(headers).send({ event: 'matrix-checked', occurredAt: '2020-01-01T00:00:00Z', documentIds: [id] });
+      expect({ status: res.status }).toEqual({ status });
+      const outcomes = await auditOutcomes(requestId);
+      expect(outcomes).toContain(status < 300 ? 'allowed' : 'denied');
+      expect(outcomes).not.toContain(status < 300 ? 'denied' : 'allowed');
+      if (c.what === 'access-history' && status === 200) {
+        expect(res.body).toMatchObject({ page: 1, total: expect.any(Number), document: { id } });
+        // A title only for those who may read the document; otherwise its hash.
+        const [{ title }] = await sql<{ title: string }>(t.databaseUrl, 'SELECT title FROM documents WHERE id = $1', [id]);
+        if (visible(c.p, c.d)) expect(res.body.document).toMatchObject({ title });
+        else {
+          expect(res.body.document).toMatchObject({ titleSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+          expect(JSON.stringify(res.body)).not.toContain(title);
+        }
+      }
+    });
+  });
 });

@@ -45,7 +45,7 @@ const DOCS = {
 };
 type DocName = keyof typeof DOCS;
 
-const DOC_ACTIONS: Action[] = ['create', 'read', 'read_content', 'update', 'reclassify', 'downgrade', 'version', 'delete', 'export', 'approve', 'manage'];
+const DOC_ACTIONS: Action[] = ['create', 'read', 'read_content', 'read_history', 'update', 'reclassify', 'downgrade', 'version', 'delete', 'export', 'approve', 'manage'];
 
 /**
  * The default policy of SPEC section 4 as a table (docs/access-control.md): for each actor
@@ -61,7 +61,7 @@ const DOCUMENT_TABLE: Record<ActorName, Partial<Record<DocName, Action[]>>> = {
   owner: {
     hrInternal: ['create', 'read', 'read_content', 'update', 'version'],
     hrPersonal: ['create', 'read', 'read_content', 'update', 'version'],
-    hrConfidentialOwned: ['create', 'read', 'read_content', 'update', 'version', 'reclassify'],
+    hrConfidentialOwned: ['create', 'read', 'read_content', 'update', 'version', 'reclassify', 'read_history'],
     financePublic: ['read', 'read_content'],
   },
   handler: {
@@ -73,28 +73,33 @@ const DOCUMENT_TABLE: Record<ActorName, Partial<Record<DocName, Action[]>>> = {
     hrSpecificOwned: ['create', 'read', 'read_content', 'update', 'version'],
   },
   officer: {
-    hrInternal: ['read', 'update', 'reclassify', 'downgrade'],
-    hrPersonal: ['read', 'update', 'reclassify', 'downgrade'],
-    hrConfidentialOwned: ['read', 'update', 'reclassify', 'downgrade'],
-    financeInternal: ['read', 'update', 'reclassify', 'downgrade'],
-    financePublic: ['read', 'update', 'reclassify', 'downgrade'],
+    hrInternal: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    hrPersonal: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    hrConfidentialOwned: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    financeInternal: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    financePublic: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
   },
   officerHandler: {
-    hrInternal: ['read', 'update', 'reclassify', 'downgrade'],
-    hrPersonal: ['read', 'update', 'reclassify', 'downgrade'],
-    hrConfidentialOwned: ['read', 'update', 'reclassify', 'downgrade'],
-    financeInternal: ['read', 'update', 'reclassify', 'downgrade'],
-    financePublic: ['read', 'update', 'reclassify', 'downgrade'],
-    hrSpecific: ['read', 'update', 'reclassify', 'downgrade'],
-    hrSpecificOwned: ['read', 'update', 'reclassify', 'downgrade'],
+    hrInternal: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    hrPersonal: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    hrConfidentialOwned: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    financeInternal: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    financePublic: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    hrSpecific: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
+    hrSpecificOwned: ['read', 'read_history', 'update', 'reclassify', 'downgrade'],
   },
+  // Every document's history, `specific` ones included (oversight without exposure); their metadata never.
   auditor: {
-    hrInternal: ['read'],
-    hrSecret: ['read'],
-    hrConfidentialOwned: ['read'],
-    financeInternal: ['read'],
-    financePublic: ['read'],
-    hrPersonal: ['read'],
+    hrInternal: ['read', 'read_history'],
+    hrSecret: ['read', 'read_history'],
+    hrConfidentialOwned: ['read', 'read_history'],
+    financeInternal: ['read', 'read_history'],
+    financePublic: ['read', 'read_history'],
+    hrPersonal: ['read', 'read_history'],
+    hrSpecific: ['read_history'],
+    hrSpecificOwned: ['read_history'],
+    hrSpecificSecret: ['read_history'],
+    financeSpecificPublic: ['read_history'],
   },
   admin: {},
   nobody: {},
@@ -119,6 +124,13 @@ const TYPE_TABLE: Array<[ActorName, Action, SubjectType, boolean]> = [
   ['auditor', 'read', 'User', false],
   ['auditor', 'read_content', 'Document', false],
   ['auditor', 'manage', 'Hold', false],
+  ['auditor', 'read', 'Hold', true],
+  ['auditor', 'read', 'Series', true],
+  ['auditor', 'read', 'Disposition', true],
+  ['auditor', 'create', 'Hold', false],
+  ['auditor', 'update', 'Hold', false],
+  ['auditor', 'approve', 'Disposition', false],
+  ['auditor', 'create', 'Disposition', false],
   ['officer', 'create', 'Series', true],
   ['officer', 'read', 'Series', true],
   ['officer', 'create', 'Hold', true],
@@ -156,14 +168,14 @@ describe(AbilityFactory.name, () => {
     expect(factory.forActor(ACTORS[a]).can(action, subjectType)).toBe(expected);
   });
 
-  it('nobody but a handler of that department ever matches a specific document', () => {
+  it('nobody but a handler of that department ever matches a specific document (auditors only its history)', () => {
     for (const [a, who] of Object.entries(ACTORS)) {
       const ability = factory.forActor(who);
       for (const department of ['hr', 'finance', 'records']) {
         for (let classification = 0; classification <= 3; classification++) {
           const specific = documentSubject(doc({ personalData: 'specific', department, classification, ownerId: who.id }));
           const handlerHere = who.designations.includes(Designation.MyNumberHandler) && who.roles.length > 0 && who.departments.includes(department) && classification <= who.clearance;
-          for (const action of DOC_ACTIONS) {
+          for (const action of DOC_ACTIONS.filter((x) => !(x === 'read_history' && who.roles.includes(Role.Auditor)))) {
             if (!handlerHere) expect([a, action, ability.can(action, specific)]).toEqual([a, action, false]);
           }
         }

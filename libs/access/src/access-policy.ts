@@ -1,5 +1,6 @@
 import { AbilityBuilder, createMongoAbility, ForcedSubject, MongoAbility, MongoQuery } from '@casl/ability';
 import { Designation, Role, type Actor } from '@kura/identity';
+import type { FieldMapping } from './casl-sql';
 import type { Action, SubjectType } from './policy.decorator';
 
 /**
@@ -18,7 +19,32 @@ export interface DocumentSubjectFields {
   personalData: PersonalDataMarking;
   ownerId: string;
   status?: string;
+  /** Attributes no default rule reads yet; a future rule may, and each is mapped to SQL below. */
+  id?: string;
+  kind?: string;
+  tags?: string[];
+  seriesId?: string | null;
 }
+
+/** The same attributes as SQL columns of `documents d`: the only fields a SQL filter may use. */
+export const DOCUMENT_SQL_FIELDS: Record<keyof DocumentSubjectFields, FieldMapping> = {
+  id: { column: 'd.id' },
+  ownerId: { column: 'd.owner_id' },
+  classification: { column: 'd.classification' },
+  department: { column: 'd.department' },
+  personalData: { column: 'd.personal_data' },
+  kind: { column: 'd.kind' },
+  status: { column: 'd.status' },
+  tags: { column: 'd.tags', array: true },
+  seriesId: { column: 'd.series_id', nullable: true },
+};
+
+/**
+ * What a records officer needs on every document a retention act covers: placing or
+ * releasing a hold, recording a retention event, proposing, approving or cancelling a
+ * disposition batch. A document the officer may not `read` answers like a missing one.
+ */
+export const RETENTION_DOCUMENT_ACTION: Action = 'update';
 
 export type DocumentSubject = DocumentSubjectFields & ForcedSubject<'Document'>;
 export type AppSubject = SubjectType | DocumentSubject;
@@ -41,9 +67,13 @@ export function buildAbility(actor: Actor): AppAbility {
     can(STAFF_DOCUMENT_ACTIONS, 'Document', { ...inScope, ...notSpecific });
     can(['read', 'read_content'], 'Document', { classification: 0, ...notSpecific });
     can('reclassify', 'Document', { ...inScope, ...notSpecific, ownerId: actor.id });
+    // An owner reads the access history of what they own and may still read.
+    can('read_history', 'Document', { ...inScope, ...notSpecific, ownerId: actor.id });
+    can('read_history', 'Document', { classification: 0, ...notSpecific, ownerId: actor.id });
     if (handler) {
       can(STAFF_DOCUMENT_ACTIONS, 'Document', { ...inScope, ...specific });
       can('reclassify', 'Document', { ...inScope, ...specific, ownerId: actor.id });
+      can('read_history', 'Document', { ...inScope, ...specific, ownerId: actor.id });
     }
   }
 
@@ -51,8 +81,8 @@ export function buildAbility(actor: Actor): AppAbility {
     can('manage', ['Series', 'Hold', 'Disposition']);
     can('read', 'Inventory');
     // Metadata only: read_content is deliberately absent (separation of duties).
-    can(RECORDS_OFFICER_DOCUMENT_ACTIONS, 'Document', { classification: { $lte: actor.clearance }, ...notSpecific });
-    if (handler) can(RECORDS_OFFICER_DOCUMENT_ACTIONS, 'Document', { ...inScope, ...specific });
+    can([...RECORDS_OFFICER_DOCUMENT_ACTIONS, 'read_history'], 'Document', { classification: { $lte: actor.clearance }, ...notSpecific });
+    if (handler) can([...RECORDS_OFFICER_DOCUMENT_ACTIONS, 'read_history'], 'Document', { ...inScope, ...specific });
   }
 
   if (roles.has(Role.Auditor)) {
@@ -60,6 +90,11 @@ export function buildAbility(actor: Actor): AppAbility {
     can(['read', 'create'], 'AccessReview');
     can('read', 'Inventory');
     can('read', 'Document', notSpecific);
+    // Oversight without exposure (My Number guideline): the history of every document,
+    // `specific` ones included (their titles only as a hash), never their metadata or content.
+    can('read_history', 'Document');
+    // The file plan, holds, batches and certificates, each redacted to the documents above.
+    can('read', ['Series', 'Hold', 'Disposition']);
   }
 
   if (roles.has(Role.Admin)) {

@@ -7,3 +7,5 @@ export * from './request-access';
 export * from './auth.guard';
 export * from './policy.guard';
 export * from './access.module';
+export * from './casl-sql';
+export * from './document-access';

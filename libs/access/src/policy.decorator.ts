@@ -6,6 +6,8 @@ export type Action =
   | 'create'
   | 'read'
   | 'read_content'
+  /** the audit events of one document (its access history) */
+  | 'read_history'
   | 'update'
   | 'reclassify'
   | 'downgrade'

@@ -97,11 +97,11 @@ export class AuditRepository {
     return Object.assign(new AuditEventEntity(), link, { hash });
   }
 
-  /** Events matching every given filter, in chain order (oldest first), one page. */
-  async search(filter: AuditEventFilter, paging: Paging): Promise<Page<AuditEventView>> {
+  /** Events matching every given filter, in chain order (oldest first unless `newestFirst`), one page. */
+  async search(filter: AuditEventFilter, paging: Paging, newestFirst = false): Promise<Page<AuditEventView>> {
     const { clause, params } = whereOf(filter);
     const rows = (await this.dataSource.query(
-      `SELECT ${VIEW_COLUMNS} FROM audit_events ${clause} ORDER BY audit_events.seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      `SELECT ${VIEW_COLUMNS} FROM audit_events ${clause} ORDER BY audit_events.seq${newestFirst ? ' DESC' : ''} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, paging.pageSize, (paging.page - 1) * paging.pageSize],
     )) as EventRow[];
     const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM audit_events ${clause}`, params)) as Array<{ total: number }>;
@@ -140,8 +140,8 @@ export class AuditRepository {
     return rows.map(toView);
   }
 
-  /** The access history of one target (e.g. a document), in chain order. */
+  /** The access history of one target (e.g. a document), newest first: what happened lately matters most. */
   findByTarget(targetId: string, paging: Paging): Promise<Page<AuditEventView>> {
-    return this.search({ targetId }, paging);
+    return this.search({ targetId }, paging, true);
   }
 }

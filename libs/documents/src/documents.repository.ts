@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { SqlCondition } from './access/casl-sql';
+import type { AdmittedId, DocumentRows, SqlCondition } from '@kura/access';
 import { DocumentEntity, DocumentKind } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 
@@ -34,18 +34,6 @@ export interface VersionObject {
   size: number;
 }
 
-export interface AccessHistoryRow {
-  seq: string;
-  at: Date;
-  actorId: string | null;
-  actorName: string;
-  action: string;
-  outcome: string;
-  clientAddress: string | null;
-  requestId: string | null;
-  details: Record<string, unknown>;
-}
-
 const DOC_COLUMNS = `d.id, d.title, d.kind, d.classification, d.department, d.owner_id AS "ownerId", d.tags,
   d.personal_data AS "personalData", d.series_id AS "seriesId", d.status, d.review_due_at AS "reviewDueAt",
   d.current_version AS "currentVersion", d.created_at AS "createdAt", d.updated_at AS "updatedAt",
@@ -57,7 +45,7 @@ function escapeLike(s: string): string {
 
 /** SQL for documents and their versions. Versions are inserted, never updated, except the key column. */
 @Injectable()
-export class DocumentsRepository {
+export class DocumentsRepository implements DocumentRows {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -74,6 +62,15 @@ export class DocumentsRepository {
 
   findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<DocumentEntity | null> {
     return manager.findOne(DocumentEntity, { where: { id } });
+  }
+
+  /** For the access decision (libs/access): which of these existing documents the condition admits. */
+  async admitted(ids: string[], condition: SqlCondition, manager: EntityManager = this.dataSource.manager): Promise<AdmittedId[]> {
+    if (!ids.length) return [];
+    return (await manager.query(`SELECT d.id, COALESCE(${condition.sql}, FALSE) AS admitted FROM documents d WHERE d.id = ANY($${condition.params.length + 1}::uuid[])`, [
+      ...condition.params,
+      ids,
+    ])) as AdmittedId[];
   }
 
   /** Row lock: concurrent versioning and metadata changes of one document take turns. */
@@ -159,16 +156,6 @@ export class DocumentsRepository {
         ORDER BY d.department, d.created_at, d.id`,
       access.params,
     )) as InventoryRow[];
-  }
-
-  /** The audit events whose target is this document, oldest first. */
-  async accessHistory(documentId: string, limit = 1000): Promise<AccessHistoryRow[]> {
-    return (await this.dataSource.query(
-      `SELECT seq::text AS seq, at, actor_id AS "actorId", actor_name AS "actorName", action, outcome,
-              client_address AS "clientAddress", request_id AS "requestId", details
-         FROM audit_events WHERE target_id = $1 ORDER BY seq LIMIT $2`,
-      [documentId, limit],
-    )) as AccessHistoryRow[];
   }
 
   /** Every stored object of every version of a document (for certified deletion and fixity). */

@@ -1,18 +1,16 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
-import { AbilityFactory, type Action, type AppAbility } from '@kura/access';
-import { AuditService } from '@kura/audit';
+import { DocumentAccess, documentSubject, type AppAbility } from '@kura/access';
+import { AuditRepository, AuditService, type AuditEventView, type Page, type PagingQuery } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, csvRecord, DomainError, ErrorCode, FieldError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
 import type { Actor } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
-import { abilityToSql } from './access/casl-sql';
-import { DOCUMENT_SQL_FIELDS, documentSubject } from './access/document-subject';
 import { HeadSniffer } from './content/head-sniffer';
 import { Fields, MultipartBody, readMultipart, UploadedFile } from './content/multipart-reader';
 import { opensAsPdf } from './content/pdf-detection';
@@ -20,7 +18,7 @@ import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
 import { DocumentVersionEntity } from './document-version.entity';
 import { documentView, DocumentView, ifMatchSatisfied, versionEtag, versionView, VersionView } from './document.views';
-import { AccessHistoryRow, DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
+import { DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
 import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
 import { UpdateDocumentDto } from './dto/update-document.dto';
@@ -56,6 +54,27 @@ export interface DocumentPage {
   page: number;
   pageSize: number;
   total: number;
+}
+
+/** The document an access history is about: its title only for those who may read the document. */
+export interface HistorySubject {
+  id: string;
+  kind: string;
+  classification: ClassificationName;
+  personalData: string;
+  seriesId: string | null;
+  status: string;
+  title?: string;
+  department?: string;
+  /** SHA-256 of the title, for readers who may not see it (auditors of `specific` documents). */
+  titleSha256?: string;
+}
+
+export type AccessHistoryPage = Page<AuditEventView> & { document: HistorySubject };
+
+function historySubject(doc: DocumentEntity, readable: boolean): HistorySubject {
+  const base = { id: doc.id, kind: doc.kind, classification: classificationName(doc.classification), personalData: doc.personalData, seriesId: doc.seriesId, status: doc.status };
+  return readable ? { ...base, title: doc.title, department: doc.department } : { ...base, titleSha256: createHash('sha256').update(doc.title, 'utf8').digest('hex') };
 }
 
 export interface InventoryItem {
@@ -124,7 +143,8 @@ export class DocumentsService {
     private readonly store: ObjectStore,
     private readonly crypto: ContentCrypto,
     private readonly audit: AuditService,
-    private readonly abilities: AbilityFactory,
+    private readonly access: DocumentAccess,
+    private readonly events: AuditRepository,
     private readonly stamper: PdfStamper,
     private readonly clock: Clock,
     private readonly config: KuraConfig,
@@ -135,7 +155,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- create
 
   async create(actor: Actor, upload: MultipartBody): Promise<DocumentView> {
-    const ability = this.abilities.forActor(actor);
+    const ability = this.access.ability(actor);
     const documentId = randomUUID();
     let stored: StoredContent | undefined;
     let fields: Fields;
@@ -279,26 +299,6 @@ export class DocumentsService {
     });
   }
 
-  // ---------------------------------------------------------------- access decisions
-
-  /**
-   * The one access decision for a single document. Not visible (missing, or the policy
-   * hides it — e.g. `specific` for non-handlers) → the same 404 either way; visible but the
-   * action is not allowed → 403. Every refusal is audited.
-   */
-  private async authorize(actor: Actor, ability: AppAbility, id: string, action: Action, auditAction: string): Promise<DocumentEntity> {
-    const doc = await this.repo.findById(id);
-    if (!doc || !ability.can('read', documentSubject(doc))) {
-      await this.audit.record({ actor, action: auditAction, targetType: 'Document', targetId: id, outcome: doc ? 'denied' : 'failed', details: { reason: doc ? 'not-visible' : 'not-found' } });
-      throw DomainError.notFound('document');
-    }
-    if (action !== 'read' && !ability.can(action, documentSubject(doc))) {
-      await this.audit.record({ actor, action: auditAction, targetType: 'Document', targetId: id, outcome: 'denied', details: { reason: `may-not-${action}` } });
-      throw new DomainError(ErrorCode.Forbidden, 'You may not do this to this document.');
-    }
-    return doc;
-  }
-
   private async currentOf(doc: DocumentEntity): Promise<DocumentVersionEntity> {
     const v = await this.repo.findVersion(doc.id, doc.currentVersion);
     if (!v) throw new Error(`document ${doc.id} has no current version row`);
@@ -308,8 +308,7 @@ export class DocumentsService {
   // ---------------------------------------------------------------- read
 
   async get(actor: Actor, id: string): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.authorize(actor, ability, id, 'read', 'document.read');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
     const current = await this.currentOf(doc);
     await this.repo.transaction(async (m) => {
       await this.repo.touchAccessed(m, id, this.clock.now());
@@ -322,7 +321,6 @@ export class DocumentsService {
   }
 
   async list(actor: Actor, query: ListDocumentsQuery): Promise<DocumentPage> {
-    const ability = this.abilities.forActor(actor);
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 20;
     const filter: DocumentListFilter = {
@@ -334,7 +332,7 @@ export class DocumentsService {
       reviewOverdueAt: query.reviewOverdue ? this.clock.now() : undefined,
     };
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
-    const access = abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS);
+    const access = this.access.filter(actor, 'read');
     const { rows, total } = await this.repo.list(access, filter, page, pageSize);
     const shownFilter = Object.fromEntries(Object.entries({ ...query, classification: query.classification === undefined ? undefined : classificationName(query.classification) }).filter(([, v]) => v !== undefined));
     await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, returned: rows.length } });
@@ -342,32 +340,29 @@ export class DocumentsService {
   }
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {
-    const ability = this.abilities.forActor(actor);
-    await this.authorize(actor, ability, id, 'read', 'document.read');
+    await this.access.require<DocumentEntity>(actor, id, 'read', 'document.read');
     const versions = await this.repo.listVersions(id);
     await this.audit.record({ actor, action: 'document.read', targetType: 'Document', targetId: id, outcome: 'allowed', details: { view: 'versions' } });
     return { items: versions.map(versionView) };
   }
 
-  async accessHistory(actor: Actor, id: string): Promise<{ items: Array<Omit<AccessHistoryRow, 'at'> & { at: string }> }> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.authorize(actor, ability, id, 'read', 'document.history');
-    // Its owner, and those the policy lets oversee the asset register or the audit trail
-    // (records officers and auditors hold `read Inventory`; auditors also `read AuditEvent`).
-    if (doc.ownerId !== actor.id && !ability.can('read', 'AuditEvent') && !ability.can('read', 'Inventory')) {
-      await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'denied', details: { reason: 'may-not-read-history' } });
-      throw new DomainError(ErrorCode.Forbidden, 'Only the owner, records officers and auditors may read this history.');
-    }
-    const rows = await this.repo.accessHistory(id);
-    await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'allowed', details: { returned: rows.length } });
-    return { items: rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
+  /**
+   * The audit events of one document, newest first, paged with a total. Owners, records
+   * officers and auditors (`read_history`); auditors for `specific` documents too, which
+   * they may not otherwise see: then the header names the document without its title.
+   */
+  async accessHistory(actor: Actor, id: string, query: PagingQuery): Promise<AccessHistoryPage> {
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read_history', 'document.history');
+    const paging = { page: query.page ?? 1, pageSize: query.pageSize ?? 50 };
+    const history = await this.events.findByTarget(id, paging);
+    await this.audit.record({ actor, action: 'document.history', targetType: 'Document', targetId: id, outcome: 'allowed', details: { page: paging.page, returned: history.items.length, total: history.total } });
+    return { document: historySubject(doc, this.access.can(actor, 'read', doc)), ...history };
   }
 
   // ---------------------------------------------------------------- content
 
   async download(actor: Actor, id: string, versionNumber?: number): Promise<ContentDownload> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.authorize(actor, ability, id, 'read_content', 'document.download');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'read_content', 'document.download');
     const number = versionNumber ?? doc.currentVersion;
     const version = await this.repo.findVersion(id, number);
     if (!version) {
@@ -466,9 +461,8 @@ export class DocumentsService {
   // ---------------------------------------------------------------- versions
 
   async addVersion(actor: Actor, id: string, ifMatch: string | undefined, upload: MultipartBody): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
     if (!ifMatch) throw new DomainError(ErrorCode.PreconditionRequired, 'Send If-Match with the ETag of the version you are replacing.');
-    const doc = await this.authorize(actor, ability, id, 'version', 'document.version');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'version', 'document.version');
     this.assertWritable(doc);
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
@@ -498,8 +492,7 @@ export class DocumentsService {
   }
 
   async restore(actor: Actor, id: string, number: number, ifMatch: string | undefined): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
-    const doc = await this.authorize(actor, ability, id, 'version', 'document.restore');
+    const doc = await this.access.require<DocumentEntity>(actor, id, 'version', 'document.restore');
     this.assertWritable(doc);
     if (ifMatch && !ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     const source = await this.repo.findVersion(id, number);
@@ -554,10 +547,10 @@ export class DocumentsService {
   // ---------------------------------------------------------------- metadata
 
   async update(actor: Actor, id: string, dto: UpdateDocumentDto): Promise<{ document: DocumentView; etag: string }> {
-    const ability = this.abilities.forActor(actor);
+    const ability = this.access.ability(actor);
     const changes = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
     if (changes.length === 0) throw DomainError.validation('Nothing to change.');
-    const before = await this.authorize(actor, ability, id, 'read', 'document.update');
+    const before = await this.access.require<DocumentEntity>(actor, id, 'read', 'document.update');
     const reclassify = dto.classification !== undefined && dto.classification !== before.classification;
     const others = changes.filter((k) => k !== 'classification');
     if (others.length && !ability.can('update', documentSubject(before))) {
@@ -610,14 +603,14 @@ export class DocumentsService {
   // ---------------------------------------------------------------- inventory
 
   async inventory(actor: Actor, query: InventoryQuery): Promise<InventoryItem[]> {
-    const ability = this.abilities.forActor(actor);
+    const ability = this.access.ability(actor);
     const format = query.format ?? 'json';
     if (!ability.can('read', 'Inventory')) {
       await this.audit.record({ actor, action: 'report.inventory', targetType: 'Inventory', outcome: 'denied', details: { format } });
       throw new DomainError(ErrorCode.Forbidden, 'Only records officers and auditors may read the inventory.');
     }
     // Metadata only, and only what the reader may see: `specific` stays invisible here too.
-    const rows = await this.repo.inventory(abilityToSql(ability, 'read', 'Document', DOCUMENT_SQL_FIELDS));
+    const rows = await this.repo.inventory(this.access.filter(actor, 'read'));
     await this.audit.record({ actor, action: 'report.inventory', targetType: 'Inventory', outcome: 'allowed', details: { format, count: rows.length } });
     return rows.map(inventoryItem);
   }

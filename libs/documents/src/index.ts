@@ -6,8 +6,6 @@ export * from './documents.service';
 export * from './documents.module';
 export * from './key-rotation.service';
 export * from './version-digest.service';
-export * from './access/casl-sql';
-export * from './access/document-subject';
 export * from './content/multipart-reader';
 export * from './content/pdf-stamper';
 export * from './dto/create-document.dto';

@@ -5,11 +5,13 @@ import { AccessReviewSignoffRepository } from './access-review-signoff.repositor
 import { AccessReviewService } from './access-review.service';
 import { AuthRejectionTally } from './auth-rejection-tally';
 import { AuthService } from './auth.service';
-import { BootstrapAdminService } from './bootstrap-admin.service';
 import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { PasswordVerifyGate } from './password-verify-gate';
+import { PrivilegeGrantEntity } from './privilege-grant.entity';
+import { PrivilegeGrantRepository } from './privilege-grant.repository';
+import { PrivilegeGrantsService } from './privilege-grants.service';
 import { SessionEntity } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { UserEntity } from './user.entity';
@@ -17,7 +19,7 @@ import { UserRepository } from './user.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, AccessReviewSignoffEntity])],
+  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, AccessReviewSignoffEntity, PrivilegeGrantEntity])],
   providers: [
     UserRepository,
     SessionRepository,
@@ -30,8 +32,10 @@ import { UsersService } from './users.service';
     LoginFailureRepository,
     UsersService,
     AccessReviewService,
-    BootstrapAdminService,
+    PrivilegeGrantRepository,
+    PrivilegeGrantsService,
   ],
-  exports: [AuthService, AuthRejectionTally, UsersService, AccessReviewService, PasswordPolicy, PasswordHasher, UserRepository],
+  // BootstrapAdminService is provided by the api, whose start creates the first administrator (not by every importer, e.g. the CLI).
+  exports: [AuthService, AuthRejectionTally, UsersService, AccessReviewService, PrivilegeGrantsService, PasswordPolicy, PasswordHasher, UserRepository],
 })
 export class IdentityModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { SqlCondition } from '@kura/access';
 
 /**
  * PostgreSQL's version of `addPeriod` (retention-period.ts): interval arithmetic on UTC
@@ -57,6 +58,14 @@ const FACTS = `
     LEFT JOIN LATERAL (SELECT ${TRIGGER_AT} AS trigger_at) t ON s.id IS NOT NULL
     LEFT JOIN retention_extensions x ON x.document_id = d.id`;
 
+/** The due documents admitted by `condition`; `$<nowParam>` is the instant. */
+function dueFacts(condition: string, nowParam = 1): string {
+  return `SELECT * FROM (${FACTS} WHERE d.status NOT IN ('destroyed', 'pending_disposition') AND d.series_id IS NOT NULL AND (${condition})) f
+     WHERE f."dispositionAt" <= $${nowParam}
+       AND (f."extendedUntil" IS NULL OR f."extendedUntil" <= $${nowParam})
+       AND f."activeHolds" = 0`;
+}
+
 export interface VersionFacts {
   id: string;
   documentId: string;
@@ -93,14 +102,20 @@ export class RetentionRepository {
 
   /** Documents whose disposition date has passed at `now`, not (being) destroyed, not extended and not held. */
   due(m: EntityManager, now: Date): Promise<DocumentFacts[]> {
-    return m.query(
-      `SELECT * FROM (${FACTS} WHERE d.status NOT IN ('destroyed', 'pending_disposition') AND d.series_id IS NOT NULL) f
-        WHERE f."dispositionAt" <= $1
-          AND (f."extendedUntil" IS NULL OR f."extendedUntil" <= $1)
-          AND f."activeHolds" = 0
-        ORDER BY f."dispositionAt", f.id`,
-      [now],
-    ) as Promise<DocumentFacts[]>;
+    return m.query(`SELECT * FROM (${dueFacts('TRUE')}) f ORDER BY f."dispositionAt", f.id`, [now]) as Promise<DocumentFacts[]>;
+  }
+
+  /**
+   * One page of the due list a reader may see: `access` (the SQL of the reader's CASL
+   * rules over `documents d`, placeholders from $1) filters before counting and paging,
+   * so a hidden document is neither listed nor counted.
+   */
+  async duePage(m: EntityManager, now: Date, access: SqlCondition, page: { limit: number; offset: number }): Promise<{ rows: DocumentFacts[]; total: number }> {
+    const n = access.params.length;
+    const inner = dueFacts(access.sql, n + 1);
+    const [{ total }] = (await m.query(`SELECT count(*)::int AS total FROM (${inner}) f`, [...access.params, now])) as Array<{ total: number }>;
+    const rows = (await m.query(`SELECT * FROM (${inner}) f ORDER BY f."dispositionAt", f.id LIMIT $${n + 2} OFFSET $${n + 3}`, [...access.params, now, page.limit, page.offset])) as DocumentFacts[];
+    return { rows, total };
   }
 
   versions(m: EntityManager, documentIds: string[]): Promise<VersionFacts[]> {

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUI
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
+import { PagingQuery } from '@kura/audit';
 import { DocumentsService, ListDocumentsQuery, UpdateDocumentDto } from '@kura/documents';
 import { CurrentActor, type Actor } from '@kura/identity';
 import { ContentQuery } from './content.query';
@@ -98,8 +99,9 @@ export class DocumentsController {
   }
 
   @Get(':id/access-history')
-  @Policy('read', 'Document')
-  accessHistory(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
-    return this.documents.accessHistory(actor, id);
+  @Policy('read_history', 'Document')
+  @ApiOperation({ summary: 'The audit events of one document, newest first, paged with a total' })
+  accessHistory(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Query() query: PagingQuery) {
+    return this.documents.accessHistory(actor, id, query);
   }
 }

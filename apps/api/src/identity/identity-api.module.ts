@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { KuraConfig } from '@kura/config';
-import { IdentityModule } from '@kura/identity';
+import { BootstrapAdminService, IdentityModule } from '@kura/identity';
 import { AccessReviewController } from './access-review.controller';
 import { AuthController } from './auth.controller';
 import { loginThrottlers, LoginThrottleGuard } from './login-throttle.guard';
@@ -11,6 +11,7 @@ import { UsersController } from './users.controller';
 @Module({
   imports: [IdentityModule, ThrottlerModule.forRootAsync({ inject: [KuraConfig], useFactory: loginThrottlers })],
   controllers: [AuthController, UsersController, AccessReviewController],
-  providers: [LoginThrottleGuard],
+  // The api's first start creates the first administrator.
+  providers: [BootstrapAdminService, LoginThrottleGuard],
 })
 export class IdentityApiModule {}

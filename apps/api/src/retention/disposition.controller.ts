@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
+import { type Page, PagingQuery } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
 import { type Actor, CurrentActor } from '@kura/identity';
-import { ApproveBatchDto, BatchView, CertificateFormat, DispositionService, DueItemView, ProposalView, ProposeBatchDto } from '@kura/retention';
+import { ApproveBatchDto, BatchSummaryView, BatchView, CertificateFormat, DispositionService, DueItemView, ProposalView, ProposeBatchDto } from '@kura/retention';
 
 /** `Accept` decides the certificate's form; no header or a wildcard means the signed JSON. */
 export function certificateFormat(req: Request): CertificateFormat {
@@ -23,8 +24,15 @@ export class DispositionController {
 
   @Policy('manage', 'Disposition')
   @Get('due')
-  due(@CurrentActor() actor: Actor): Promise<{ items: DueItemView[] }> {
-    return this.disposition.due(actor);
+  due(@CurrentActor() actor: Actor, @Query() query: PagingQuery): Promise<Page<DueItemView>> {
+    return this.disposition.due(actor, query);
+  }
+
+  @Policy('read', 'Disposition')
+  @Get('batches')
+  @ApiOperation({ summary: 'Disposition batches, newest first, paged (document counts only)' })
+  batches(@CurrentActor() actor: Actor, @Query() query: PagingQuery): Promise<Page<BatchSummaryView>> {
+    return this.disposition.batches(actor, query);
   }
 
   @Policy('manage', 'Disposition')
@@ -35,8 +43,8 @@ export class DispositionController {
 
   @Policy('read', 'Disposition')
   @Get('batches/:id')
-  batch(@Param('id', ParseUUIDPipe) id: string): Promise<BatchView> {
-    return this.disposition.batch(id);
+  batch(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<BatchView> {
+    return this.disposition.batch(actor, id);
   }
 
   @Policy('approve', 'Disposition')

@@ -18,8 +18,8 @@ export class HoldsController {
 
   @Policy('read', 'Hold')
   @Get()
-  list(): Promise<{ items: HoldView[] }> {
-    return this.holds.list();
+  list(@CurrentActor() actor: Actor): Promise<{ items: HoldView[] }> {
+    return this.holds.list(actor);
   }
 
   @Policy('manage', 'Hold')

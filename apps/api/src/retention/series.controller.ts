@@ -24,7 +24,7 @@ export class SeriesController {
 
   @Policy('read', 'Series')
   @Get()
-  list(): Promise<{ items: SeriesView[] }> {
-    return this.series.list();
+  list(@CurrentActor() actor: Actor): Promise<{ items: SeriesView[] }> {
+    return this.series.list(actor);
   }
 }

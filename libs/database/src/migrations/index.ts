@@ -6,6 +6,7 @@ import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 import { LoginFailures1764000500000 } from './1764000500000-login-failures';
+import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -19,4 +20,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
   LoginFailures1764000500000,
+  IdentityPrivilegeGrants1764000910000,
 ];

@@ -2,7 +2,7 @@ import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, PDFFont, PDFPage, rgb } from 'pdf-lib';
 import { japaneseFont } from '@kura/common';
 import { certificateDigest } from './certificate-signing';
-import { SignedCertificate } from './certificate.model';
+import { CertificateRedaction, SignedCertificate } from './certificate.model';
 
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 48;
@@ -113,7 +113,7 @@ class Writer {
  * It is a view of the JSON: the signed JSON is the evidence, and the PDF prints the
  * signature and the SHA-256 of the signed bytes so a reader can match the two.
  */
-export async function renderCertificatePdf(signed: SignedCertificate): Promise<Buffer> {
+export async function renderCertificatePdf(signed: SignedCertificate, redaction?: CertificateRedaction): Promise<Buffer> {
   const c = signed.certificate;
   const doc = await PDFDocument.create();
   doc.registerFontkit(fontkit);
@@ -134,6 +134,10 @@ export async function renderCertificatePdf(signed: SignedCertificate): Promise<B
   const w = new Writer(doc, font);
   w.text('データ消去証明書 / Certificate of Sanitization (Deletion)', { size: 15 });
   w.text(c.standard, { gray: true });
+  if (redaction) {
+    w.gap(4);
+    w.text(`墨消し版 / REDACTED COPY — ${redaction.withheldRecords + redaction.withheldNotDestroyed} record(s) withheld. ${redaction.note}`);
+  }
   w.gap(4);
   w.field('証明書番号 / Certificate ID', c.certificateId);
   w.field('処分バッチ / Disposition batch', c.batchId);

@@ -120,3 +120,17 @@ export interface CertificateSigner {
   readonly keyId: string;
   sign(data: Buffer): Buffer;
 }
+
+/**
+ * Added beside `{certificate, signature}` when the reader may not see every record: those
+ * records are left out (counted here), so this copy no longer matches the signature.
+ */
+export interface CertificateRedaction {
+  withheldRecords: number;
+  withheldNotDestroyed: number;
+  note: string;
+}
+
+export const REDACTION_NOTE =
+  'Redacted for this reader: records they may not see are left out and only counted. The signature covers the full ' +
+  'certificate, so this copy does not verify; an officer who may see every record obtains the verifiable original.';

@@ -1,17 +1,8 @@
 import { classificationName } from '@kura/common';
-import { buildAbility, documentSubject } from '@kura/access';
-import type { Actor } from '@kura/identity';
+import type { Visibility } from '@kura/access';
 import type { DocumentFacts } from '../retention.repository';
 import { dueReason, parseTrigger } from '../retention-period';
 import type { BatchRow, ItemRow } from './disposition.repository';
-
-/**
- * The same CASL rules that guard single access (SPEC §4): a document the officer may not
- * read (above clearance; `specific` without the designation) is treated as absent.
- */
-export function mayRead(actor: Actor, f: Pick<DocumentFacts, 'classification' | 'department' | 'personalData' | 'ownerId' | 'status'>): boolean {
-  return buildAbility(actor).can('read', documentSubject({ classification: f.classification, department: f.department, personalData: f.personalData, ownerId: f.ownerId, status: f.status }));
-}
 
 export function reasonFor(f: DocumentFacts): string {
   if (!f.trigger || !f.seriesCode) return 'No series';
@@ -58,11 +49,31 @@ export interface BatchView {
   approvedBy: string | null;
   approvedAt: string | null;
   completedAt: string | null;
+  /** Only the documents the reader may see (SPEC §4: the rest as a count). */
   items: Array<{ documentId: string; state: string; dueReason: string; decision: string | null; decisionReason: string | null }>;
+  withheldItems: number;
   certificate: string | null;
 }
 
-export function batchView(b: BatchRow, items: ItemRow[], hasCertificate: boolean): BatchView {
+/** A batch in the list: no document ids at all, only how many. */
+export type BatchSummaryView = Omit<BatchView, 'items' | 'withheldItems'> & { documents: number };
+
+export function batchSummaryView(b: BatchRow & { documents: number }, hasCertificate: boolean): BatchSummaryView {
+  return {
+    id: b.id,
+    state: b.state,
+    proposedBy: b.proposedByName,
+    proposedAt: b.proposedAt.toISOString(),
+    approvedBy: b.approvedByName,
+    approvedAt: b.approvedAt?.toISOString() ?? null,
+    completedAt: b.completedAt?.toISOString() ?? null,
+    documents: b.documents,
+    certificate: hasCertificate ? `/api/v1/disposition/batches/${b.id}/certificate` : null,
+  };
+}
+
+export function batchView(b: BatchRow, all: ItemRow[], hasCertificate: boolean, seen: Visibility): BatchView {
+  const items = all.filter((i) => seen.visible.has(i.documentId));
   return {
     id: b.id,
     state: b.state,
@@ -72,6 +83,7 @@ export function batchView(b: BatchRow, items: ItemRow[], hasCertificate: boolean
     approvedAt: b.approvedAt?.toISOString() ?? null,
     completedAt: b.completedAt?.toISOString() ?? null,
     items: items.map((i) => ({ documentId: i.documentId, state: i.state, dueReason: i.dueReason, decision: i.decision, decisionReason: i.decisionReason })),
+    withheldItems: all.length - items.length,
     certificate: hasCertificate ? `/api/v1/disposition/batches/${b.id}/certificate` : null,
   };
 }

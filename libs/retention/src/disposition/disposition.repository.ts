@@ -66,6 +66,17 @@ export class DispositionRepository {
     return rows[0] ?? null;
   }
 
+  /** One page of batches, newest first, each with how many documents it names. */
+  async listBatches(m: EntityManager, page: { limit: number; offset: number }): Promise<{ rows: Array<BatchRow & { documents: number }>; total: number }> {
+    const [{ total }] = (await m.query(`SELECT count(*)::int AS total FROM disposition_batches`)) as Array<{ total: number }>;
+    const rows = (await m.query(
+      `SELECT ${BATCH}, (SELECT count(*)::int FROM disposition_items i WHERE i.batch_id = b.id) AS documents
+         FROM disposition_batches b ORDER BY b.proposed_at DESC, b.id DESC LIMIT $1 OFFSET $2`,
+      [page.limit, page.offset],
+    )) as Array<BatchRow & { documents: number }>;
+    return { rows, total };
+  }
+
   items(m: EntityManager, batchId: string): Promise<ItemRow[]> {
     return m.query(`SELECT ${ITEM} FROM disposition_items WHERE batch_id = $1 ORDER BY document_id`, [batchId]) as Promise<ItemRow[]>;
   }

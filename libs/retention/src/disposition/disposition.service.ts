@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '@kura/audit';
-import { Clock, DomainError, ErrorCode, classificationName } from '@kura/common';
+import { DocumentAccess, RETENTION_DOCUMENT_ACTION, type Visibility } from '@kura/access';
+import { AuditService, type Page, type PagingQuery } from '@kura/audit';
+import { canonicalJson, Clock, DomainError, ErrorCode, classificationName } from '@kura/common';
 import type { Actor } from '@kura/identity';
 import { renderCertificatePdf } from '../certificate/certificate-pdf';
 import { serializeSignedCertificate } from '../certificate/certificate-signing';
-import { DeletionCertificate, SignedCertificate } from '../certificate/certificate.model';
+import { CertificateRedaction, DeletionCertificate, REDACTION_NOTE, SignedCertificate } from '../certificate/certificate.model';
 import { DocumentFacts, RetentionRepository } from '../retention.repository';
 import { DispositionExecutor } from './disposition.executor';
 import { ApproveBatchDto, ProposeBatchDto } from './disposition.dto';
 import { DispositionRepository } from './disposition.repository';
-import { BatchView, batchView, DueItemView, dueItemView, mayRead, reasonFor } from './disposition-views';
+import { BatchSummaryView, batchSummaryView, BatchView, batchView, DueItemView, dueItemView, reasonFor } from './disposition-views';
 
 export type CertificateFormat = 'json' | 'pdf';
 
@@ -36,11 +37,16 @@ export class DispositionService {
     private readonly executor: DispositionExecutor,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly access: DocumentAccess,
   ) {}
 
-  async due(actor: Actor): Promise<{ items: DueItemView[] }> {
-    const rows = await this.retention.due(this.retention.dataSource.manager, this.clock.now());
-    return { items: rows.filter((f) => mayRead(actor, f)).map(dueItemView) };
+  /** The due documents the reader may see, filtered, counted and paged in SQL; audited. */
+  async due(actor: Actor, query: PagingQuery = {}): Promise<Page<DueItemView>> {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 50;
+    const { rows, total } = await this.retention.duePage(this.retention.dataSource.manager, this.clock.now(), this.access.filter(actor, 'read'), { limit: pageSize, offset: (page - 1) * pageSize });
+    await this.audit.record({ actor, action: 'disposition.due.list', targetType: 'Disposition', outcome: 'allowed', details: { page, pageSize, returned: rows.length, total } });
+    return { items: rows.map(dueItemView), page, pageSize, total };
   }
 
   /** Checks every document is due and unblocked now; returns the facts or throws naming each blocked id. */
@@ -60,7 +66,9 @@ export class DispositionService {
   async propose(actor: Actor, dto: ProposeBatchDto): Promise<ProposalView> {
     const now = this.clock.now();
     const outcome = await this.repo.dataSource.transaction(async (m) => {
-      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
+      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Hidden documents answer like missing ones, and the probe is audited (SPEC §4).
+      await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'disposition.propose', m);
       const b = this.blockers(facts, dto.documentIds, now);
       if (b.missing.length) return { error: new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: b.missing }) };
       if (b.destroyed.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are destroyed or being destroyed.', { documentIds: b.destroyed }) };
@@ -97,8 +105,9 @@ export class DispositionService {
         details: { documentIds: dto.documentIds, versions: versions.length },
       });
       const batch = (await this.repo.findBatch(m, batchId))!;
-      return { view: { ...batchView(batch, await this.repo.items(m, batchId), false), dryRun: true as const, plan } };
-    });
+      const everything: Visibility = { visible: new Set(dto.documentIds), withheld: 0 };
+      return { view: { ...batchView(batch, await this.repo.items(m, batchId), false, everything), dryRun: true as const, plan } };
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     if ('error' in outcome) {
       if (outcome.audit) {
         await this.audit.record({ actor, action: 'disposition.propose', targetType: 'Document', targetId: outcome.audit[0], outcome: 'denied', details: { ...outcome.error.extensions } });
@@ -126,10 +135,8 @@ export class DispositionService {
       const items = await this.repo.items(m, id);
       const ids = items.map((i) => i.documentId);
       const facts = await this.retention.facts(m, ids, true);
-      const unreadable = facts.filter((f) => !mayRead(actor, f)).map((f) => f.id);
-      if (unreadable.length) {
-        return { error: new DomainError(ErrorCode.Forbidden, 'The approver must be allowed to read every document of the batch.', { documentIds: unreadable }), reason: 'not-readable' };
-      }
+      // The approver must hold the right on every document of the batch; a refusal says how many, never which.
+      await this.access.requireCovered(actor, ids, RETENTION_DOCUMENT_ACTION, 'disposition.approve', { type: 'DispositionBatch', id }, m);
       const b = this.blockers(facts, ids, now);
       if (b.held.length) return { error: new DomainError(ErrorCode.Conflict, 'Some documents are under legal hold.', { documentIds: b.held, reason: 'held' }), reason: 'held' };
       if (b.missing.length || b.destroyed.length || b.notDue.length) {
@@ -159,7 +166,7 @@ export class DispositionService {
         details: { proposedBy: batch.proposedByName, documentIds: ids, decisions: [...decisions.values()].map((d) => ({ documentId: d.documentId, decision: d.decision })) },
       });
       return { ok: true as const };
-    });
+    }).catch((err: unknown) => this.access.auditRefusal(err));
     if ('error' in outcome) {
       if (outcome.reason) {
         await this.audit.record({ actor, action: 'disposition.approve', targetType: 'DispositionBatch', targetId: id, outcome: 'denied', details: { reason: outcome.reason } });
@@ -167,7 +174,7 @@ export class DispositionService {
       throw outcome.error;
     }
     await this.executor.execute(id, { id: actor.id, username: actor.username });
-    return this.batch(id);
+    return this.view(actor, id);
   }
 
   /** Withdraws a proposal that has not been approved (either officer); audited. */
@@ -176,17 +183,42 @@ export class DispositionService {
       const batch = await this.repo.findBatch(m, id, true);
       if (!batch) throw DomainError.notFound('disposition batch');
       if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
+      const items = await this.repo.items(m, id);
+      await this.access.requireCovered(actor, items.map((i) => i.documentId), RETENTION_DOCUMENT_ACTION, 'disposition.cancel', { type: 'DispositionBatch', id }, m);
       await this.repo.cancel(m, id, this.clock.now());
       await this.audit.append(m, { actor, action: 'disposition.cancel', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { proposedBy: batch.proposedByName } });
-    });
-    return this.batch(id);
+    }).catch((err: unknown) => this.access.auditRefusal(err));
+    return this.view(actor, id);
   }
 
-  async batch(id: string): Promise<BatchView> {
+  /** `GET /disposition/batches/:id`: audited; documents the reader may not see only as a count. */
+  async batch(actor: Actor, id: string): Promise<BatchView> {
+    const m = this.repo.dataSource.manager;
+    if (!(await this.repo.findBatch(m, id))) {
+      await this.audit.record({ actor, action: 'disposition.batch.read', targetType: 'DispositionBatch', targetId: id, outcome: 'failed', details: { reason: 'not-found' } });
+      throw DomainError.notFound('disposition batch');
+    }
+    const view = await this.view(actor, id);
+    await this.audit.record({ actor, action: 'disposition.batch.read', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { items: view.items.length, withheldItems: view.withheldItems } });
+    return view;
+  }
+
+  /** `GET /disposition/batches`: newest first, paged; counts only, no document ids. */
+  async batches(actor: Actor, query: PagingQuery): Promise<Page<BatchSummaryView>> {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 50;
+    const { rows, total } = await this.repo.listBatches(this.repo.dataSource.manager, { limit: pageSize, offset: (page - 1) * pageSize });
+    await this.audit.record({ actor, action: 'disposition.batch.list', targetType: 'DispositionBatch', outcome: 'allowed', details: { page, pageSize, returned: rows.length, total } });
+    return { items: rows.map((b) => batchSummaryView(b, b.state === 'completed')), page, pageSize, total };
+  }
+
+  private async view(actor: Actor, id: string): Promise<BatchView> {
     const m = this.repo.dataSource.manager;
     const b = await this.repo.findBatch(m, id);
     if (!b) throw DomainError.notFound('disposition batch');
-    return batchView(b, await this.repo.items(m, id), (await this.repo.certificate(m, id)) !== null);
+    const items = await this.repo.items(m, id);
+    const seen = await this.access.visibility(actor, items.map((i) => i.documentId));
+    return batchView(b, items, (await this.repo.certificate(m, id)) !== null, seen);
   }
 
   /** For a destroyed document's metadata: when, by which batch, and where its certificate is. */
@@ -196,23 +228,49 @@ export class DispositionService {
     return { destroyedAt: d.destroyedAt.toISOString(), batchId: d.batchId, certificate: `/api/v1/disposition/batches/${d.batchId}/certificate` };
   }
 
-  async signedCertificate(id: string): Promise<SignedCertificate> {
+  private async signedCertificate(id: string): Promise<SignedCertificate | null> {
     const m = this.repo.dataSource.manager;
-    const b = await this.repo.findBatch(m, id);
-    if (!b) throw DomainError.notFound('disposition batch');
     const row = await this.repo.certificate(m, id);
-    if (!row) throw new DomainError(ErrorCode.NotFound, 'The batch has no certificate yet: it has not finished executing.');
+    if (!row) return null;
     return {
       certificate: JSON.parse(row.certificate) as DeletionCertificate,
       signature: { algorithm: row.algorithm, keyId: row.keyId, value: row.signature },
     };
   }
 
-  /** The stored, signed certificate as the canonical JSON file or its PDF rendering. */
+  /**
+   * The stored, signed certificate as the canonical JSON file or its PDF rendering. A
+   * reader who may not see every record gets a redacted copy: those records only as a
+   * count, and a `redaction` note saying the signature covers the full certificate.
+   */
   async certificate(actor: Actor, id: string, format: CertificateFormat): Promise<{ contentType: string; body: Buffer; filename: string }> {
-    const signed = await this.signedCertificate(id);
-    await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { format } });
+    const m = this.repo.dataSource.manager;
+    const batch = await this.repo.findBatch(m, id);
+    const signed = batch && (await this.signedCertificate(id));
+    if (!signed) {
+      await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'DispositionBatch', targetId: id, outcome: 'failed', details: { format, reason: batch ? 'not-issued' : 'not-found' } });
+      if (!batch) throw DomainError.notFound('disposition batch');
+      throw new DomainError(ErrorCode.NotFound, 'The batch has no certificate yet: it has not finished executing.');
+    }
+    const c = signed.certificate;
+    const seen = await this.access.visibility(actor, [...c.records.map((r) => r.recordId), ...c.notDestroyed.map((n) => n.recordId)]);
+    const redaction = redactionOf(c, seen);
+    await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'DispositionBatch', targetId: id, outcome: 'allowed', details: { format, ...(redaction && { withheldRecords: redaction.withheldRecords + redaction.withheldNotDestroyed }) } });
+    if (redaction) {
+      const redacted = { ...c, records: c.records.filter((r) => seen.visible.has(r.recordId)), notDestroyed: c.notDestroyed.filter((n) => seen.visible.has(n.recordId)) };
+      const view = { certificate: redacted, signature: signed.signature };
+      if (format === 'pdf') return { contentType: 'application/pdf', body: await renderCertificatePdf(view, redaction), filename: `certificate-${id}-redacted.pdf` };
+      return { contentType: 'application/json; charset=utf-8', body: Buffer.from(canonicalJson({ ...view, redaction }), 'utf8'), filename: `certificate-${id}-redacted.json` };
+    }
     if (format === 'pdf') return { contentType: 'application/pdf', body: await renderCertificatePdf(signed), filename: `certificate-${id}.pdf` };
     return { contentType: 'application/json; charset=utf-8', body: Buffer.from(serializeSignedCertificate(signed), 'utf8'), filename: `certificate-${id}.json` };
   }
+}
+
+/** null when the reader may see every record of the certificate. */
+function redactionOf(c: DeletionCertificate, seen: Visibility): CertificateRedaction | null {
+  const withheldRecords = c.records.filter((r) => !seen.visible.has(r.recordId)).length;
+  const withheldNotDestroyed = c.notDestroyed.filter((n) => !seen.visible.has(n.recordId)).length;
+  if (!withheldRecords && !withheldNotDestroyed) return null;
+  return { withheldRecords, withheldNotDestroyed, note: REDACTION_NOTE };
 }

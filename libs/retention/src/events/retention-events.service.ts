@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DocumentAccess, RETENTION_DOCUMENT_ACTION } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
-import { mayRead } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
 import { isShortening, parseTrigger } from '../retention-period';
 import { RecordEventsDto } from './record-events.dto';
@@ -21,6 +21,7 @@ export class RetentionEventsService {
     private readonly retention: RetentionRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly access: DocumentAccess,
   ) {}
 
   async record(actor: Actor, dto: RecordEventsDto): Promise<{ items: RecordedEvent[] }> {
@@ -31,11 +32,9 @@ export class RetentionEventsService {
       throw DomainError.validation('occurredAt must not be in the future.', [{ field: 'occurredAt', messages: ['occurredAt must not be in the future'] }]);
     }
     return this.retention.dataSource.transaction(async (m) => {
-      // Documents the officer may not read answer like missing ones (SPEC §4).
-      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
-      const found = new Set(facts.map((f) => f.id));
-      const missing = dto.documentIds.filter((id) => !found.has(id));
-      if (missing.length) throw new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: missing });
+      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Documents the officer may not see answer like missing ones, and the probe is audited (SPEC §4).
+      await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'retention.event.record', m);
       const destroyed = facts.filter((f) => f.status === 'destroyed').map((f) => f.id);
       if (destroyed.length) throw new DomainError(ErrorCode.Conflict, 'Some documents have been destroyed.', { documentIds: destroyed });
 
@@ -70,6 +69,6 @@ export class RetentionEventsService {
           return { documentId: f.id, event: dto.event, occurredAt: occurredAt.toISOString(), dispositionDate: waits && f.dispositionAt ? f.dispositionAt.toISOString() : null };
         }),
       };
-    });
+    }).catch((err: unknown) => this.access.auditRefusal(err));
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DocumentAccess, RETENTION_DOCUMENT_ACTION } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
 import type { Actor } from '@kura/identity';
-import { mayRead } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
 import { CreateHoldDto } from './create-hold.dto';
 import { HoldRow, HoldsRepository } from './holds.repository';
@@ -12,20 +12,24 @@ export interface HoldView {
   name: string;
   reason: string;
   active: boolean;
+  /** Only the documents the reader may see (SPEC §4); the others only as `withheldDocuments`. */
   documentIds: string[];
+  withheldDocuments: number;
   createdAt: string;
   createdBy: string;
   releasedAt: string | null;
   releasedBy: string | null;
 }
 
-function holdView(h: HoldRow): HoldView {
+function holdView(h: HoldRow, visible: ReadonlySet<string>): HoldView {
+  const documentIds = h.documentIds.filter((d) => visible.has(d));
   return {
     id: h.id,
     name: h.name,
     reason: h.reason,
     active: h.releasedAt === null,
-    documentIds: h.documentIds,
+    documentIds,
+    withheldDocuments: h.documentIds.length - documentIds.length,
     createdAt: h.createdAt.toISOString(),
     createdBy: h.createdByName,
     releasedAt: h.releasedAt?.toISOString() ?? null,
@@ -41,16 +45,15 @@ export class HoldsService {
     private readonly retention: RetentionRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly access: DocumentAccess,
   ) {}
 
   async create(actor: Actor, dto: CreateHoldDto): Promise<HoldView> {
     const hold = await this.holds.dataSource.transaction(async (m) => {
       // Row locks serialise a new hold with a disposition executing on the same documents.
-      // Documents the officer may not read answer like missing ones (SPEC §4).
-      const facts = (await this.retention.facts(m, dto.documentIds, true)).filter((f) => mayRead(actor, f));
-      const found = new Set(facts.map((f) => f.id));
-      const missing = dto.documentIds.filter((id) => !found.has(id));
-      if (missing.length) throw new DomainError(ErrorCode.NotFound, 'Some documents do not exist.', { documentIds: missing });
+      const facts = await this.retention.facts(m, dto.documentIds, true);
+      // Documents the officer may not see answer like missing ones, and the probe is audited (SPEC §4).
+      await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'hold.create', m);
       const gone = facts.filter((f) => f.status === 'destroyed' || f.status === 'pending_disposition').map((f) => f.id);
       if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
       const id = await this.holds.insert(m, { name: dto.name, reason: dto.reason, by: actor, at: this.clock.now(), documentIds: dto.documentIds });
@@ -60,12 +63,17 @@ export class HoldsService {
         await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
       }
       return (await this.holds.find(m, id))!;
-    });
-    return holdView(hold);
+    }).catch((err: unknown) => this.access.auditRefusal(err));
+    return holdView(hold, new Set(hold.documentIds));
   }
 
-  async list(): Promise<{ items: HoldView[] }> {
-    return { items: (await this.holds.list()).map(holdView) };
+  /** Every hold, audited; each shows only the documents the reader may see, the rest as a count. */
+  async list(actor: Actor): Promise<{ items: HoldView[] }> {
+    const rows = await this.holds.list();
+    const { visible } = await this.access.visibility(actor, [...new Set(rows.flatMap((h) => h.documentIds))]);
+    const items = rows.map((h) => holdView(h, visible));
+    await this.audit.record({ actor, action: 'hold.list', targetType: 'Hold', outcome: 'allowed', details: { returned: items.length, withheldDocuments: items.reduce((n, h) => n + h.withheldDocuments, 0) } });
+    return { items };
   }
 
   async release(actor: Actor, id: string): Promise<HoldView> {
@@ -74,6 +82,8 @@ export class HoldsService {
       if (!current) throw DomainError.notFound('hold');
       if (current.releasedAt) throw new DomainError(ErrorCode.Conflict, 'The hold has already been released.');
       await this.retention.facts(m, current.documentIds, true);
+      // Releasing lets records go: only an officer with the right on every one of them may.
+      await this.access.requireCovered(actor, current.documentIds, RETENTION_DOCUMENT_ACTION, 'hold.release', { type: 'Hold', id }, m);
       await this.holds.release(m, id, actor, this.clock.now());
       const stillHeld = await this.holds.stillHeld(m, current.documentIds);
       // Releasing the last hold makes a record eligible for disposition again.
@@ -83,7 +93,7 @@ export class HoldsService {
         await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
       }
       return (await this.holds.find(m, id))!;
-    });
-    return holdView(hold);
+    }).catch((err: unknown) => this.access.auditRefusal(err));
+    return holdView(hold, new Set(hold.documentIds));
   }
 }

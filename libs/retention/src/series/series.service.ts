@@ -134,8 +134,11 @@ export class SeriesService {
     }
   }
 
-  async list(): Promise<{ items: SeriesView[] }> {
-    return { items: (await this.repo.list()).map(seriesView) };
+  /** The file plan, audited as a read (records officers and auditors). */
+  async list(actor: Actor): Promise<{ items: SeriesView[] }> {
+    const items = (await this.repo.list()).map(seriesView);
+    await this.audit.record({ actor, action: 'retention.series.list', targetType: 'Series', outcome: 'allowed', details: { returned: items.length } });
+    return { items };
   }
 
   /** Loads the shipped Japanese file plan; series whose code exists are left as they are. */

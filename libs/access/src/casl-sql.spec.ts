@@ -1,6 +1,6 @@
 import { createMongoAbility } from '@casl/ability';
 import { abilityToSql, UntranslatableRuleError } from './casl-sql';
-import { DOCUMENT_SQL_FIELDS } from './document-subject';
+import { DOCUMENT_SQL_FIELDS } from './access-policy';
 
 const sqlFor = (rules: Parameters<typeof createMongoAbility>[0], offset = 0) => abilityToSql(createMongoAbility(rules), 'read', 'Document', DOCUMENT_SQL_FIELDS, offset);
 
