@@ -127,7 +127,9 @@ describe('document permission matrix', () => {
   });
 
   async function auditOutcomes(requestId: string): Promise<string[]> {
-    const rows = await sql<{ outcome: string }>(t.databaseUrl, 'SELECT outcome FROM audit_events WHERE request_id = $1 ORDER BY seq', [requestId]);
+    // The audit records the server's request id; the access log line pairs a client's id with it.
+    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.clientRequestId === requestId);
+    const rows = await sql<{ outcome: string }>(t.databaseUrl, 'SELECT outcome FROM audit_events WHERE request_id = $1 ORDER BY seq', [line?.requestId ?? requestId]);
     return rows.map((r) => r.outcome);
   }
 
@@ -163,8 +165,7 @@ describe('document permission matrix', () => {
         break;
     }
     expect({ status: res.status }).toEqual({ status });
-    // The audit records the server's request id (the response's), not the client's.
-    const outcomes = await auditOutcomes(res.headers['x-request-id']);
+    const outcomes = await auditOutcomes(requestId);
     if (status < 300) expect(outcomes).toContain('allowed');
     else expect(outcomes).toContain('denied');
     expect(outcomes).not.toContain(status < 300 ? 'denied' : 'allowed');
@@ -181,8 +182,7 @@ describe('document permission matrix', () => {
     expect({ status: res.status }).toEqual({ status });
     const after = (await sql(t.databaseUrl, 'SELECT id FROM documents')).length;
     expect(after - before).toBe(status === 201 ? 1 : 0);
-    // The audit records the server's request id (the response's), not the client's.
-    const outcomes = await auditOutcomes(res.headers['x-request-id']);
+    const outcomes = await auditOutcomes(requestId);
     expect(outcomes).toContain(status === 201 ? 'allowed' : 'denied');
   });
 
