@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -96,6 +96,19 @@ export async function runLoginFloodBench(): Promise<void> {
       console.log(`  pool: size ${pool.totalCount}, max waiting clients ${maxWaiting}, samples with a waiter ${waitingSamples}`);
       const owner = await post(ADMIN, '192.0.2.251');
       console.log(`  the administrator from another address afterwards: ${owner.status === 200 ? 'logged in (200)' : `refused (${owner.status})`}`);
+      const out = path.resolve('bench/results/login-flood.json');
+      await mkdir(path.dirname(out), { recursive: true });
+      const results = {
+        attackers: ATTACKERS,
+        rounds: ROUNDS,
+        floodSeconds: floodMs / 1000,
+        answers: Object.fromEntries(statuses),
+        me: { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
+        pool: { maxWaiting, samplesWithWaiter: waitingSamples },
+        ownerLoginStatus: owner.status,
+        loadAverage: os.loadavg(),
+      };
+      await writeFile(out, JSON.stringify(results, null, 2) + '\n');
     } finally {
       await app.close();
     }
