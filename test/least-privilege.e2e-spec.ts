@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import request from 'supertest';
-import { DispositionRepository } from '@kura/retention';
+import { DocumentLifecycle } from '@kura/documents';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin } from './support/auth';
 import { testInfra, uniqueName } from './support/infra';
@@ -127,12 +127,12 @@ describe('Least privilege: the service runs as a role that owns nothing (e2e)', 
   });
 
   it('vacuums the key table as the runtime role (MAINTAIN), and says so only when it really ran', async () => {
-    const repo = t.app.get(DispositionRepository);
-    expect(await repo.vacuumKeyTable()).toBe(true);
+    const lifecycle = t.app.get(DocumentLifecycle);
+    expect(await lifecycle.vacuumErasedKeys()).toBe(true);
     await query(ownerUrl, `REVOKE MAINTAIN ON document_versions FROM ${runtime}`);
     try {
       // Without the privilege PostgreSQL skips the table with a mere warning.
-      expect(await repo.vacuumKeyTable()).toBe(false);
+      expect(await lifecycle.vacuumErasedKeys()).toBe(false);
     } finally {
       await query(ownerUrl, `GRANT MAINTAIN ON document_versions TO ${runtime}`);
     }

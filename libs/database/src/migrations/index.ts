@@ -5,6 +5,7 @@ import { AuditAppendOnly1764000200000 } from './1764000200000-audit-append-only'
 import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
+import { DocumentsLifecycle1764000450000 } from './1764000450000-documents-lifecycle';
 import { LoginFailures1764000500000 } from './1764000500000-login-failures';
 import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Documents1764000300000,
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
+  DocumentsLifecycle1764000450000,
   LoginFailures1764000500000,
   IdentityPrivilegeGrants1764000910000,
 ];
