@@ -1,5 +1,5 @@
 import { INestApplication, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Clock } from '@kura/common';
@@ -7,6 +7,9 @@ import type { KuraConfig } from '@kura/config';
 import { migrateFor } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
+import { MediaTypeGuard } from './http/media-type.guard';
+import { metricsHandler } from './http/metrics';
+import { completeOpenApi } from './http/openapi';
 import { ProblemFilter } from './http/problem.filter';
 import { requestIdMiddleware } from './http/request-id';
 import { apiNotFound, apiSecurityHeaders } from './http/security-headers';
@@ -34,18 +37,20 @@ export async function createApi(
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(`/${API_PREFIX}`, apiSecurityHeaders);
+  app.use('/metrics', metricsHandler(config.metricsToken));
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });
   app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalGuards(new MediaTypeGuard(app.get(Reflector)));
   app.useGlobalPipes(validationPipe());
 
   const openapi = new DocumentBuilder()
     .setTitle('Kura')
     .setDescription('Secure document and records management. Errors are application/problem+json (RFC 9457).')
     .setVersion('1')
-    .addBearerAuth()
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque' }, 'bearer')
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
+  SwaggerModule.setup('api/docs', app, () => completeOpenApi(SwaggerModule.createDocument(app, openapi), API_PREFIX), {
     jsonDocumentUrl: 'api/docs-json',
     useGlobalPrefix: false,
   });

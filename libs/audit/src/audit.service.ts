@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { requestContext } from '@kura/common';
+import { metrics, requestContext } from '@kura/common';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditRepository } from './audit.repository';
 import type { AuditEventInput } from './audit.types';
@@ -15,6 +15,7 @@ export class AuditService {
    */
   append(manager: EntityManager, input: AuditEventInput): Promise<AuditEventEntity> {
     const ctx = requestContext.current();
+    const timer = metrics.auditAppend.startTimer();
     return this.repo.append(manager, {
       actorId: input.actor?.id ?? null,
       actorName: input.actor?.username ?? input.actorName ?? 'anonymous',
@@ -26,7 +27,12 @@ export class AuditService {
       userAgent: ctx?.userAgent ?? null,
       requestId: ctx?.requestId ?? null,
       details: input.details ?? {},
-    });
+    })
+      .then((event) => {
+        metrics.auditHeadSeq.set(Number(event.seq));
+        return event;
+      })
+      .finally(() => timer());
   }
 
   /** Appends in a transaction of its own: denials, failures, reads before data is returned. */

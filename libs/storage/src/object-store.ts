@@ -1,6 +1,7 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Client } from 'minio';
+import { metrics } from '@kura/common';
 import type { S3Settings } from '@kura/config';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
@@ -88,6 +89,7 @@ export class ObjectStore implements OnModuleInit {
     const second = await parts.next();
     if (second.done) {
       const info = await client.putObject(this.bucket, key, first.value, first.value.length, headers);
+      metrics.storageBytes.inc({ direction: 'in' }, first.value.length);
       return { key, size: first.value.length, etag: info.etag };
     }
 
@@ -130,6 +132,7 @@ export class ObjectStore implements OnModuleInit {
       if (failed !== undefined) throw failed;
       etags.sort((a, b) => a.part - b.part);
       const done = await client.completeMultipartUpload(this.bucket, key, uploadId, etags);
+      metrics.storageBytes.inc({ direction: 'in' }, size);
       return { key, size, etag: done.etag };
     } catch (err) {
       await client.abortMultipartUpload(this.bucket, key, uploadId).catch(() => undefined);
@@ -138,8 +141,8 @@ export class ObjectStore implements OnModuleInit {
   }
 
   async get(key: string, range?: { offset: number; length?: number }): Promise<Readable> {
-    if (range) return this.client.getPartialObject(this.bucket, key, range.offset, range.length);
-    return this.client.getObject(this.bucket, key);
+    const body = range ? await this.client.getPartialObject(this.bucket, key, range.offset, range.length) : await this.client.getObject(this.bucket, key);
+    return countedOut(body);
   }
 
   /** null when the object does not exist. */
@@ -190,4 +193,16 @@ export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSiz
     }
   }
   if (filled > 0) yield part.subarray(0, filled);
+}
+
+/** The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read; errors pass through. */
+function countedOut(body: Readable): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      metrics.storageBytes.inc({ direction: 'out' }, chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(body, counter, () => undefined);
+  return counter;
 }

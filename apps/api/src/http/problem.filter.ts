@@ -1,6 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode, requestContext } from '@kura/common';
+import { allowedMethods } from './method-not-allowed';
+import { problemDetail, problemLanguage, problemTitle } from './problem-i18n';
 
 const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Validation]: 400,
@@ -77,6 +79,12 @@ export class ProblemFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     const problem = this.toProblem(exception);
+    // No route for this method, but one for others at this path: 405 with Allow (RFC 9110 §15.5.6).
+    const allow = exception instanceof NotFoundException && exception.message.startsWith('Cannot ') ? allowedMethods(req) : [];
+    if (allow.length) {
+      Object.assign(problem, { type: problemType('method-not-allowed'), title: TITLES[405], status: 405, detail: `${req.method} is not allowed here; use ${allow.join(', ')}.` });
+      res.setHeader('Allow', allow.join(', '));
+    }
     problem.instance = req.originalUrl?.split('?')[0];
     const requestId = requestContext.current()?.requestId;
     if (requestId) problem.requestId = requestId;
@@ -90,10 +98,17 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status >= 500) {
       const name = exception instanceof Error ? exception.name : typeof exception;
       const message = exception instanceof DomainError ? exception.detail : exception instanceof Error ? exception.message : '';
-      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300) });
+      // The stack names code, not data: it goes to the log, never to the client.
+      const stack = exception instanceof Error && !(exception instanceof DomainError) ? exception.stack : undefined;
+      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300), stack });
     }
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    if (typeof problem.retryAfterSeconds === 'number' && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(problem.retryAfterSeconds));
+    if (typeof problem.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(problem.retryAfterSeconds))));
+    const lng = problemLanguage(req);
+    problem.title = problemTitle(problem.status, lng, problem.title);
+    problem.detail = problemDetail(problem.detail, problem.status, lng);
+    res.setHeader('Content-Language', lng);
+    res.vary('Accept-Language');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
