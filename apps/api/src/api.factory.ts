@@ -11,11 +11,25 @@ import { MediaTypeGuard } from './http/media-type.guard';
 import { metricsHandler } from './http/metrics';
 import { completeOpenApi } from './http/openapi';
 import { ProblemFilter } from './http/problem.filter';
+import { answerClientErrors } from './http/client-error';
+import { HttpDrain } from './http/drain';
 import { requestIdMiddleware } from './http/request-id';
 import { apiNotFound, apiSecurityHeaders } from './http/security-headers';
 import { validationPipe } from './http/validation';
 
 export const API_PREFIX = 'api/v1';
+
+const DRAINS = new WeakMap<INestApplication, HttpDrain>();
+
+/**
+ * SIGTERM: answers new requests 503, lets requests in flight finish for up to `timeoutMs`,
+ * then answers the rest 503 and cuts them (their handlers clean up), and stops listening.
+ */
+export async function drainApi(app: INestApplication, timeoutMs: number): Promise<{ finished: boolean; aborted: number }> {
+  const drain = DRAINS.get(app);
+  if (!drain) throw new Error('not an api built by createApi');
+  return drain.drain(app.getHttpServer(), timeoutMs);
+}
 
 /** Builds the HTTP application (not yet listening). Used by main.ts and by every e2e test. */
 export async function createApi(
@@ -30,13 +44,19 @@ export async function createApi(
     logger,
     bufferLogs: false,
     abortOnError: false,
-    forceCloseConnections: true,
+    // Never cut in-flight requests at the first signal: drainApi() lets them finish.
+    forceCloseConnections: false,
   });
+  const drain = new HttpDrain();
+  DRAINS.set(app, drain);
+  answerClientErrors(app.getHttpServer());
   // Only listed proxies' X-Forwarded-For is believed (audit client address, rate limits).
   app.set('trust proxy', config.trustProxy.length ? config.trustProxy : false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(`/${API_PREFIX}`, apiSecurityHeaders);
+  app.use(drain.middleware);
+  app.useGlobalInterceptors(drain);
   app.use('/metrics', metricsHandler(config.metricsToken));
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['api/docs', 'api/docs-json'] });

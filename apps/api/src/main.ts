@@ -4,7 +4,7 @@ import { Clock, describeError, JsonLogger, onShutdownSignal } from '@kura/common
 import { ConfigError, loadConfig } from '@kura/config';
 import { startInfrastructure } from '@kura/embedded';
 import { createWorker } from '../../worker/src/worker.factory';
-import { createApi } from './api.factory';
+import { createApi, drainApi } from './api.factory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     logger.log({ msg: 'Kura is listening', url, docs: `${url}/api/docs`, worker: Boolean(worker) }, 'Main');
     if (process.stdout.isTTY || !config.isProduction) process.stderr.write(`\nKura is running at ${url}/api/v1 (OpenAPI: ${url}/api/docs)\n\n`);
     onShutdownSignal(logger, config.shutdownTimeoutMs, async () => {
+      await drainApi(api, config.shutdownTimeoutMs);
       await api.close();
       await worker?.close();
       await infra.stop();

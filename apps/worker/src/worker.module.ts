@@ -11,6 +11,7 @@ import type { Infrastructure } from '@kura/embedded';
 import { RetentionJobsModule, RetentionModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { ContentReconcileJob } from './jobs/content-reconcile.job';
 import { RetentionJobs } from './jobs/retention.jobs';
 import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler';
@@ -48,6 +49,7 @@ export class WorkerModule {
         AuditCheckpointJob,
         SessionPurgeJob,
         RetentionJobs,
+        ContentReconcileJob,
       ],
       exports: [Clock, Scheduler, VERSION_DIGESTER],
     };

@@ -78,6 +78,18 @@ export class KuraConfig {
   /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
   readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
+  /** An upload intent (and an unclaimed object) younger than this is left alone by the reconciler. */
+  readonly reconcileGraceSeconds!: number;
+  readonly reconcileIntervalSeconds!: number;
+  /** Object store: TCP connect, socket idle (no byte either way: a frozen store, a stalled part), whole metadata call. */
+  readonly s3ConnectTimeoutMs!: number;
+  readonly s3IdleTimeoutMs!: number;
+  readonly s3RequestTimeoutMs!: number;
+  /** PostgreSQL: server-side statement timeout, and the wait for a pooled connection. */
+  readonly databaseStatementTimeoutMs!: number;
+  readonly databasePoolTimeoutMs!: number;
+  /** An upload body that sends nothing for this long is answered 408 and dropped. */
+  readonly uploadIdleTimeoutMs!: number;
   /** Bearer token for GET /metrics on the api port; unset: /metrics is not served there. */
   readonly metricsToken?: string;
   /** The worker's own /metrics listener (it serves no API); needs METRICS_TOKEN. */
@@ -283,6 +295,14 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     fixitySampleSize: int(env, 'FIXITY_SAMPLE_SIZE', 100, 0, 1_000_000),
     organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    reconcileGraceSeconds: int(env, 'RECONCILE_GRACE_SECONDS', 6 * 3600, 0, 31 * 86_400),
+    reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL_SECONDS', 3600, 1, 31 * 86_400),
+    s3ConnectTimeoutMs: int(env, 'S3_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+    s3IdleTimeoutMs: int(env, 'S3_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+    s3RequestTimeoutMs: int(env, 'S3_REQUEST_TIMEOUT_MS', 60_000, 100, 600_000),
+    databaseStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    databasePoolTimeoutMs: int(env, 'DATABASE_POOL_TIMEOUT_MS', 5_000, 100, 600_000),
+    uploadIdleTimeoutMs: int(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
     connectTimeoutSeconds: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 300),
     metricsToken: secretToken(env, 'METRICS_TOKEN'),
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 0, 65535) : undefined,

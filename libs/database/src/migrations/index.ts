@@ -7,6 +7,7 @@ import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 import { DocumentsLifecycle1764000450000 } from './1764000450000-documents-lifecycle';
 import { LoginFailures1764000500000 } from './1764000500000-login-failures';
+import { PendingUploads1764000800000 } from './1764000800000-pending-uploads';
 import { JobSchedules1764000900000 } from './1764000900000-job-schedules';
 import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 
@@ -23,6 +24,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   RetentionDocumentLinks1764000400100,
   DocumentsLifecycle1764000450000,
   LoginFailures1764000500000,
+  PendingUploads1764000800000,
   JobSchedules1764000900000,
   IdentityPrivilegeGrants1764000910000,
 ];
