@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { tokenSha256 } from '@kura/identity';
+import { AuthRejectionTally, tokenSha256 } from '@kura/identity';
 import { startTestApp, TestApp } from './support/app';
 import { ADMIN, createUser, login, loginAdmin } from './support/auth';
 
@@ -93,7 +93,17 @@ describe('Authentication and sessions (e2e)', () => {
     expect(lockouts).toHaveLength(1);
     expect(lockouts[0]).toMatchObject({ actor_id: user.id, outcome: 'denied', details: expect.objectContaining({ failedAttempts: 5, lockoutMinutes: 15 }) });
     const logins = (await events('auth.login', before)).filter((e) => e.actor_id === user.id);
-    expect(logins.map((e) => e.details.reason)).toEqual(['wrong_password', 'wrong_password', 'wrong_password', 'wrong_password', 'wrong_password', 'locked']);
+    // The first failure and the one that locked are appended; the repeats between them and the
+    // refusal while locked are counted into the periodic summary, not appended one by one.
+    expect(logins.map((e) => [e.details.reason, e.details.failedAttempts])).toEqual([['wrong_password', 1], ['wrong_password', 5]]);
+    await t.app.get(AuthRejectionTally).flush();
+    const [summary] = await events('auth.rejected', before);
+    expect(summary.details.groups).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'auth.login', reason: 'wrong_password', username: user.username, count: 3 }),
+        expect.objectContaining({ action: 'auth.login', reason: 'locked', username: user.username, count: 1 }),
+      ]),
+    );
     expect(await allAuditText()).not.toContain(user.password);
 
     const view = await request(t.http).get(`/api/v1/users/${user.id}`).set('Authorization', `Bearer ${adminToken}`).expect(200);
@@ -113,8 +123,16 @@ describe('Authentication and sessions (e2e)', () => {
     );
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(401));
     const reasons = (await events('auth.login', before)).filter((e) => e.actor_id === user.id).map((e) => e.details.reason);
-    expect(reasons.filter((r) => r === 'wrong_password')).toHaveLength(5);
-    expect(reasons.filter((r) => r === 'locked')).toHaveLength(3);
+    expect(reasons).toEqual(['wrong_password', 'wrong_password']);
+    await t.app.get(AuthRejectionTally).flush();
+    const [summary] = await events('auth.rejected', before);
+    // Exactly 5 counted guesses (1 + 3 + the locking one) and 3 refusals: none slipped past the threshold.
+    expect(summary.details.groups).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'auth.login', reason: 'wrong_password', username: user.username, count: 3 }),
+        expect.objectContaining({ action: 'auth.login', reason: 'locked', username: user.username, count: 3 }),
+      ]),
+    );
     expect(await events('auth.lockout', before)).toHaveLength(1);
     t.clock.advance(15 * 60_000 + 1000);
   });

@@ -133,7 +133,9 @@ describe('document permission matrix', () => {
   });
 
   async function auditOutcomes(requestId: string): Promise<string[]> {
-    const rows = await sql<{ outcome: string }>(t.databaseUrl, 'SELECT outcome FROM audit_events WHERE request_id = $1 ORDER BY seq', [requestId]);
+    // The audit records the server's request id; the access log line pairs a client's id with it.
+    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.clientRequestId === requestId);
+    const rows = await sql<{ outcome: string }>(t.databaseUrl, 'SELECT outcome FROM audit_events WHERE request_id = $1 ORDER BY seq', [line?.requestId ?? requestId]);
     return rows.map((r) => r.outcome);
   }
 

@@ -30,8 +30,10 @@ describe('retention views through the one access decision', () => {
   let seriesId: string;
   const as = (u: TestUser, requestId = `ra-${randomUUID()}`) => ({ Authorization: `Bearer ${u.token}`, 'X-Request-Id': requestId });
 
-  async function outcomes(requestId: string): Promise<Array<{ action: string; outcome: string; target_id: string | null; details: Record<string, unknown> }>> {
-    return sql(t.databaseUrl, 'SELECT action, outcome, target_id, details FROM audit_events WHERE request_id = $1 ORDER BY seq', [requestId]);
+  async function outcomes(clientRequestId: string): Promise<Array<{ action: string; outcome: string; target_id: string | null; details: Record<string, unknown> }>> {
+    // The audit records the server's request id; the access log line pairs it with the client's.
+    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.clientRequestId === clientRequestId);
+    return sql(t.databaseUrl, 'SELECT action, outcome, target_id, details FROM audit_events WHERE request_id = $1 ORDER BY seq', [line?.requestId ?? clientRequestId]);
   }
 
   /** A document whose retention ended ten days ago (series: 1 day after creation). */

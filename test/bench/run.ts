@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { runAuditBench } from './audit.bench';
 import { runConsoleBench } from './console.bench';
+import { runLoginFloodBench } from './login-flood.bench';
 import { runLoadBench } from './load.bench';
 import { runStorageBench } from './storage.bench';
 
@@ -8,6 +9,7 @@ import { runStorageBench } from './storage.bench';
 const BENCHES: Record<string, () => Promise<void>> = {
   audit: runAuditBench,
   console: runConsoleBench,
+  'login-flood': runLoginFloodBench,
   load: runLoadBench,
   storage: runStorageBench,
 };

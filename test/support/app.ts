@@ -53,6 +53,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     VAR_DIR: path.join(keysDir, 'var'),
     BOOTSTRAP_ADMIN_USERNAME: 'admin',
     BOOTSTRAP_ADMIN_PASSWORD: 'Bootstrap-Admin-Pass-1',
+    // Every test logs in from 127.0.0.1: rate limits are tested on their own (login-flood e2e).
+    LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000',
+    LOGIN_RATE_LIMIT_PER_USERNAME: '1000000',
     ...options.env,
   });
   const logs: string[] = [];

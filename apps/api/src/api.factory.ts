@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { Clock } from '@kura/common';
 import type { KuraConfig } from '@kura/config';
-import { migrate } from '@kura/database';
+import { migrateFor } from '@kura/database';
 import type { Infrastructure } from '@kura/embedded';
 import { AppModule } from './app.module';
 import { consoleMiddleware } from './http/console';
@@ -16,6 +16,7 @@ import { answerClientErrors } from './http/client-error';
 import { HttpDrain } from './http/drain';
 import { requestIdMiddleware } from './http/request-id';
 import { purposeMiddleware } from './mynumber/purpose.middleware';
+import { apiNotFound, apiSecurityHeaders } from './http/security-headers';
 import { validationPipe } from './http/validation';
 
 export const API_PREFIX = 'api/v1';
@@ -35,11 +36,11 @@ export async function drainApi(app: INestApplication, timeoutMs: number): Promis
 /** Builds the HTTP application (not yet listening). Used by main.ts and by every e2e test. */
 export async function createApi(
   config: KuraConfig,
-  infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
+  infra: Pick<Infrastructure, 'databaseUrl' | 's3' | 'migrationDatabaseUrl'>,
   logger: LoggerService,
   clock = new Clock(),
 ): Promise<INestApplication> {
-  const applied = await migrate(infra.databaseUrl);
+  const applied = await migrateFor(infra.databaseUrl, config.migrationDatabaseUrl ?? infra.migrationDatabaseUrl);
   if (applied.length) logger.log({ msg: 'migrations applied', migrations: applied }, 'Database');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, infra, clock), new ExpressAdapter(), {
     logger,
@@ -51,10 +52,12 @@ export async function createApi(
   const drain = new HttpDrain();
   DRAINS.set(app, drain);
   answerClientErrors(app.getHttpServer());
-  app.set('trust proxy', false);
+  // Only listed proxies' X-Forwarded-For is believed (audit client address, rate limits).
+  app.set('trust proxy', config.trustProxy.length ? config.trustProxy : false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(purposeMiddleware);
+  app.use(`/${API_PREFIX}`, apiSecurityHeaders);
   app.use(drain.middleware);
   app.useGlobalInterceptors(drain);
   app.use('/metrics', metricsHandler(config.metricsToken));
@@ -75,7 +78,9 @@ export async function createApi(
     useGlobalPrefix: false,
   });
   await app.init();
-  // After init: the API's routes (and its not-found handler) come first, the console takes the rest.
+  // After every route: unknown paths under /api (outside /api/v1 too) are API 404s, not pages;
+  // the console takes every other GET/HEAD.
+  app.use('/api', apiNotFound);
   app.use(consoleMiddleware(config.webDir));
   return app;
 }

@@ -1,10 +1,10 @@
-import { migrate } from '@kura/database';
+import { migrateFor } from '@kura/database';
 import { CommandSpec, EXIT } from './command';
 
 export const migrateCommands: CommandSpec[] = [
   {
     name: 'migrate',
-    summary: 'Applies pending database migrations (DATABASE_URL, or the embedded PostgreSQL) and exits.',
+    summary: 'Applies pending database migrations (as MIGRATION_DATABASE_URL, else DATABASE_URL, or the embedded PostgreSQL) and exits.',
     details: ['Safe to run while other instances start: migrations take turns on an advisory lock.'],
     async run({ io, config, database }) {
       const url = config().databaseUrl;
@@ -13,7 +13,8 @@ export const migrateCommands: CommandSpec[] = [
         io.out('The embedded database (VAR_DIR/postgres) is migrated.');
         return EXIT.ok;
       }
-      const applied = await migrate(url);
+      // As MIGRATION_DATABASE_URL's role when given; DATABASE_URL's role then gets the runtime grants.
+      const applied = await migrateFor(url, config().migrationDatabaseUrl);
       io.out(applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((m) => `  + ${m}`).join('\n')}` : 'The schema is up to date.');
       return EXIT.ok;
     },

@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Clock, JsonLogger } from '@kura/common';
 import { KuraConfig, loadConfig } from '@kura/config';
-import { migrate } from '@kura/database';
+import { migrateFor } from '@kura/database';
 import { Infrastructure, startInfrastructure } from '@kura/embedded';
 import { createWorker } from '../../worker/src/worker.factory';
 import { CliModule } from './cli.module';
@@ -28,7 +28,7 @@ export class CliRuntime {
     this.infra ??= (async () => {
       const infra = await startInfrastructure(this.config(), this.logger);
       this.closers.push(() => infra.stop());
-      await migrate(infra.databaseUrl);
+      await migrateFor(infra.databaseUrl, this.config().migrationDatabaseUrl ?? infra.migrationDatabaseUrl);
       return infra;
     })();
     return this.infra;

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuditService } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
-import { AuthService, CSRF_HEADER, csrfMatches, sessionTokenFromCookies } from '@kura/identity';
+import { AuthRejectionTally, AuthService, CSRF_HEADER, csrfMatches, sessionTokenFromCookies } from '@kura/identity';
 import { AbilityFactory } from './ability.factory';
 import { ALLOWS_PENDING_PASSWORD_CHANGE } from './authenticated.decorator';
 import { IS_PUBLIC } from './public.decorator';
@@ -28,6 +28,7 @@ export class AuthGuard implements CanActivate {
     private readonly auth: AuthService,
     private readonly abilities: AbilityFactory,
     private readonly audit: AuditService,
+    private readonly rejections: AuthRejectionTally,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -43,6 +44,11 @@ export class AuthGuard implements CanActivate {
       throw new DomainError(ErrorCode.Forbidden, 'The request lacks a valid X-CSRF-Token header; reload the console and try again.');
     }
     const result = await this.auth.authenticate(match?.[1] ?? cookieToken);
+    if (!result.ok && !result.userId) {
+      // Anyone can send bogus tokens at will: counted into the periodic summary, not one chain append each.
+      this.rejections.count({ action: 'auth.session', reason: result.reason, clientAddress: req.ip ?? 'unknown', route: routeOf(req) });
+      throw new DomainError(ErrorCode.Unauthenticated, 'A valid bearer token is required; log in again.');
+    }
     if (!result.ok) {
       // A summary only: never the token or any part of it.
       await this.audit.record({

@@ -14,6 +14,8 @@ export enum ErrorCode {
   PreconditionRequired = 'precondition-required',
   PayloadTooLarge = 'payload-too-large',
   UnsupportedMediaType = 'unsupported-media-type',
+  /** Well-formed but refused: e.g. a PDF that exceeds the labelling limits (decompression bomb). */
+  UnprocessableContent = 'unprocessable-content',
   NotAcceptable = 'not-acceptable',
   Locked = 'locked',
   TooManyRequests = 'too-many-requests',

@@ -11,3 +11,4 @@ export * from './csv';
 export * from './unavailable';
 export * from './describe-error';
 export * from './metrics';
+export * from './bidi';

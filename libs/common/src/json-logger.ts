@@ -115,6 +115,7 @@ export class JsonLogger implements LoggerService {
     if (context) fields.context = context;
     const ctx = requestContext.current();
     if (ctx) fields.requestId = ctx.requestId;
+    if (ctx?.clientRequestId) fields.clientRequestId = ctx.clientRequestId;
     let msg: string;
     if (message instanceof Error) {
       msg = message.message;

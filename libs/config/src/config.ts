@@ -36,6 +36,8 @@ export class KuraConfig {
   readonly keysDir!: string;
   /** Absent: an embedded PostgreSQL is started under varDir/postgres. */
   readonly databaseUrl?: string;
+  /** The schema owner's URL: migrations run with it, then DATABASE_URL's role gets runtime grants only. */
+  readonly migrationDatabaseUrl?: string;
   /** Absent: an embedded s3rver is started under varDir/objects. */
   readonly s3?: S3Settings;
   readonly s3Bucket!: string;
@@ -45,6 +47,14 @@ export class KuraConfig {
   readonly sessionIdleTimeoutSeconds!: number;
   readonly lockoutThreshold!: number;
   readonly lockoutMinutes!: number;
+  /** Login attempts allowed per client address and per username in each window (429 beyond). */
+  readonly loginRateLimitPerAddress!: number;
+  readonly loginRateLimitPerUsername!: number;
+  readonly loginRateWindowSeconds!: number;
+  /** How often counted rejections (bogus tokens, locked-out and throttled logins) are audited as one summary. */
+  readonly authRejectionAuditSeconds!: number;
+  /** Express `trust proxy`: the proxies (addresses, CIDRs or loopback/linklocal/uniquelocal) whose X-Forwarded-For is believed. */
+  readonly trustProxy!: string[];
   readonly bootstrapAdminUsername!: string;
   readonly bootstrapAdminPassword?: string;
   /** How long a privilege grant waits for a second administrator before it expires. */
@@ -52,6 +62,13 @@ export class KuraConfig {
   readonly maxUploadBytes!: number;
   /** Classified PDFs are stamped in memory: larger ones are refused rather than sent unlabelled. */
   readonly pdfStampMaxBytes!: number;
+  /** Worker threads that label PDFs at once, and how many downloads may wait for one. */
+  readonly pdfStampConcurrency!: number;
+  readonly pdfStampQueue!: number;
+  /** Limits on one labelling: wall time, worker heap, and bytes its streams may decode to. */
+  readonly pdfStampTimeoutMs!: number;
+  readonly pdfStampHeapMb!: number;
+  readonly pdfStampMaxDecodedBytes!: number;
   readonly auditCheckpointIntervalSeconds!: number;
   /** The PDF audit report is built in memory: a filter matching more events is refused (413). */
   readonly auditExportPdfMaxEvents!: number;
@@ -142,19 +159,29 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
-function databaseUrl(env: Env): string | undefined {
-  const raw = env.DATABASE_URL;
+function databaseUrl(env: Env, name = 'DATABASE_URL'): string | undefined {
+  const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+    throw new ConfigError(name, 'must be a postgres:// URL');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+    throw new ConfigError(name, 'must be a postgres:// URL');
   }
   return raw;
+}
+
+/** TRUST_PROXY: comma-separated addresses, CIDRs or Express's names (loopback, linklocal, uniquelocal). */
+function trustProxy(env: Env): string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return [];
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const ok = (e: string) => ['loopback', 'linklocal', 'uniquelocal'].includes(e) || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e);
+  if (!entries.every(ok)) throw new ConfigError('TRUST_PROXY', 'must list proxy addresses, CIDRs, or loopback/linklocal/uniquelocal, separated by commas');
+  return entries;
 }
 
 function s3(env: Env, bucket: string, region: string): S3Settings | undefined {
@@ -222,6 +249,8 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
   if (!BUCKET_NAME.test(bucket)) throw new ConfigError('S3_BUCKET', 'must be a valid S3 bucket name');
   const region = str(env, 'S3_REGION', 'us-east-1');
   const databaseUrlValue = databaseUrl(env);
+  const migrationDatabaseUrl = databaseUrl(env, 'MIGRATION_DATABASE_URL');
+  if (migrationDatabaseUrl && !databaseUrlValue) throw new ConfigError('MIGRATION_DATABASE_URL', 'needs DATABASE_URL (the runtime role) too');
   const s3Value = s3(env, bucket, region);
   const isProduction = nodeEnv === 'production';
   if (env.WORKER_METRICS_PORT && !env.METRICS_TOKEN) throw new ConfigError('WORKER_METRICS_PORT', 'needs METRICS_TOKEN (metrics are never served without it)');
@@ -237,6 +266,7 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     varDir,
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR', path.join(varDir, 'keys'))),
     databaseUrl: databaseUrlValue,
+    migrationDatabaseUrl,
     s3: s3Value,
     s3Bucket: bucket,
     s3Region: region,
@@ -245,11 +275,21 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     sessionIdleTimeoutSeconds: int(env, 'SESSION_IDLE_TIMEOUT_SECONDS', 600, 30, 86_400),
     lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
     lockoutMinutes: int(env, 'LOCKOUT_MINUTES', 15, 1, 1440),
+    loginRateLimitPerAddress: int(env, 'LOGIN_RATE_LIMIT_PER_ADDRESS', 10, 1, 1_000_000),
+    loginRateLimitPerUsername: int(env, 'LOGIN_RATE_LIMIT_PER_USERNAME', 30, 1, 1_000_000),
+    loginRateWindowSeconds: int(env, 'LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+    authRejectionAuditSeconds: int(env, 'AUTH_REJECTION_AUDIT_SECONDS', 60, 1, 86_400),
+    trustProxy: trustProxy(env),
     bootstrapAdminUsername: str(env, 'BOOTSTRAP_ADMIN_USERNAME', 'admin'),
     bootstrapAdminPassword: env.BOOTSTRAP_ADMIN_PASSWORD || undefined,
     privilegeGrantTtlHours: int(env, 'PRIVILEGE_GRANT_TTL_HOURS', 72, 1, 720),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
     pdfStampMaxBytes: int(env, 'PDF_STAMP_MAX_BYTES', 128 * 1024 ** 2, 1024, 2 * 1024 ** 3),
+    pdfStampConcurrency: int(env, 'PDF_STAMP_CONCURRENCY', 2, 1, 64),
+    pdfStampQueue: int(env, 'PDF_STAMP_QUEUE', 32, 0, 10_000),
+    pdfStampTimeoutMs: int(env, 'PDF_STAMP_TIMEOUT_MS', 20_000, 100, 600_000),
+    pdfStampHeapMb: int(env, 'PDF_STAMP_HEAP_MB', 512, 64, 16_384),
+    pdfStampMaxDecodedBytes: int(env, 'PDF_STAMP_MAX_DECODED_BYTES', 256 * 1024 ** 2, 1024 ** 2, 8 * 1024 ** 3),
     auditCheckpointIntervalSeconds: int(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
     auditExportPdfMaxEvents: int(env, 'AUDIT_EXPORT_PDF_MAX_EVENTS', 1_000, 1, 100_000),
     retentionSweepIntervalSeconds: int(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),

@@ -8,6 +8,7 @@ import { IntegrityError, KeyRingError } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { ContentPipeline } from './content/content-pipeline';
+import { opensAsPdf } from './content/pdf-detection';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentEntity } from './document.entity';
 import { DocumentsRepository } from './documents.repository';
@@ -22,6 +23,12 @@ export interface ContentDownload {
   size: number;
   version: number;
   stamped: boolean;
+}
+
+/** Why a classified PDF was not served: the audit's `reason`. */
+function labelRefusal(err: unknown): string {
+  const code = err instanceof DomainError ? err.code : undefined;
+  return code === ErrorCode.UnprocessableContent ? 'pdf-limits-exceeded' : code === ErrorCode.Unavailable ? 'labelling-busy' : 'cannot-label';
 }
 
 /** Downloads: decrypted and verified on the fly; classified PDFs stamped with their label (A.5.13); audited before the first byte. */
@@ -54,7 +61,7 @@ export class DocumentContentService {
     }
     const classification = classificationName(doc.classification);
     const base = { filename: version.originalFilename, mediaType: version.mediaType, classification, version: number };
-    const stamp = version.mediaType === 'application/pdf' && doc.classification > 0;
+    const stamp = doc.classification > 0 && opensAsPdf({ filename: version.originalFilename, mediaType: version.mediaType });
 
     if (stamp) {
       // A.5.13: a classified PDF never leaves without its label. pdf-lib needs it whole, so cap it.
@@ -65,7 +72,7 @@ export class DocumentContentService {
       const plain = await this.content.readWhole(actor, doc, version);
       const at = this.clock.now();
       const stamped = await this.stamper.stamp(plain, { classification: doc.classification, documentId: id, version: number, username: actor.username, at }).catch(async (err: unknown) => {
-        await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: 'cannot-label' } });
+        await this.audit.record({ actor, action: 'document.download', targetType: 'Document', targetId: id, outcome: 'failed', details: { version: number, reason: labelRefusal(err) } });
         throw err;
       });
       await this.recordDownload(actor, doc, number, true, purpose);

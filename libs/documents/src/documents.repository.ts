@@ -184,9 +184,20 @@ export class DocumentsRepository implements DocumentRows {
     ) as Promise<VersionRecord[]>;
   }
 
-  /** Dead tuples of erased keys linger until vacuum; VACUUM cannot run inside a transaction. */
-  async vacuumVersions(): Promise<void> {
+  /**
+   * Dead tuples of erased keys linger until vacuum; VACUUM cannot run inside a transaction.
+   * A role that neither owns the table nor holds MAINTAIN gets only a warning and nothing is
+   * vacuumed, so the answer is checked: true only when the table's vacuum count went up.
+   */
+  async vacuumVersions(): Promise<boolean> {
+    const count = async () => {
+      await this.dataSource.query('SELECT pg_stat_clear_snapshot()');
+      const rows = (await this.dataSource.query(`SELECT vacuum_count::int AS n FROM pg_stat_user_tables WHERE relid = 'document_versions'::regclass`)) as Array<{ n: number }>;
+      return rows[0]?.n ?? 0;
+    };
+    const before = await count();
     await this.dataSource.query('VACUUM document_versions');
+    return (await count()) > before;
   }
 
   /**

@@ -4,11 +4,39 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LoggerService } from '@nestjs/common';
+import { Client } from 'pg';
 import { checkReachableAsPostgres, claimDataDirectory, clearOwner, EmbeddedPostgresError, recordOwner } from './embedded-postgres-guard';
 import { freePort } from './free-port';
 
+export const EMBEDDED_RUNTIME_ROLE = 'kura_app';
+
+/** Creates (or re-keys) the runtime login role; its password lives beside the cluster, mode 0600. */
+async function ensureRuntimeRole(superuserUrl: string, secretFile: string): Promise<string> {
+  let password = existsSync(secretFile) ? (await readFile(secretFile, 'utf8')).trim() : '';
+  if (!password) {
+    password = randomBytes(24).toString('hex');
+    await writeFile(secretFile, password + '\n', { mode: 0o600 });
+  }
+  const c = new Client({ connectionString: superuserUrl });
+  await c.connect();
+  try {
+    const exists = (await c.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [EMBEDDED_RUNTIME_ROLE])).rowCount === 1;
+    // The password is hex: safe to inline (utility statements take no parameters).
+    await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${EMBEDDED_RUNTIME_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${password}'`);
+  } finally {
+    await c.end();
+  }
+  const runtime = new URL(superuserUrl);
+  runtime.username = EMBEDDED_RUNTIME_ROLE;
+  runtime.password = password;
+  return runtime.toString();
+}
+
 export interface EmbeddedPostgresHandle {
+  /** The superuser: migrations (it owns the schema) and tests' database set-up. */
   url: string;
+  /** `kura_app`: the service's runtime role, owning nothing (grants come with each migration run). */
+  runtimeUrl: string;
   port: number;
   password: string;
   /** True when an existing cluster in the data directory was started again. */
@@ -99,8 +127,10 @@ export async function startEmbeddedPostgres(
   }
   await pg.start().catch(explain('start'));
   await recordOwner(dataDir, port);
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url,
+    runtimeUrl: await ensureRuntimeRole(url, `${dataDir}.runtime-secret`),
     port,
     password,
     reusedData: initialised,

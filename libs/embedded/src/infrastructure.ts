@@ -7,7 +7,10 @@ import { startEmbeddedS3 } from './embedded-s3';
 
 /** Where the service's state lives for this process: configured servers or embedded ones. */
 export interface Infrastructure {
+  /** The runtime role's URL. */
   databaseUrl: string;
+  /** The schema owner's URL, when it differs from the runtime role (embedded: the superuser). */
+  migrationDatabaseUrl?: string;
   s3: S3Settings;
   embedded: { postgres: boolean; s3: boolean };
   stop(): Promise<void>;
@@ -20,13 +23,16 @@ export async function startInfrastructure(config: KuraConfig, logger: LoggerServ
   };
   try {
     let databaseUrl = config.databaseUrl;
+    let migrationDatabaseUrl = config.migrationDatabaseUrl;
     const timeoutMs = config.connectTimeoutSeconds * 1000;
     // Both configured servers are probed at once, so a start-up fails within one timeout.
     await Promise.all([databaseUrl && probePostgres(databaseUrl, timeoutMs), config.s3 && probeS3(config.s3, timeoutMs)]);
     if (!databaseUrl) {
       const pg = await startEmbeddedPostgres(path.join(config.varDir, 'postgres'), logger);
       stops.push(pg.stop);
-      databaseUrl = pg.url;
+      // Embedded mode sets up both roles: the superuser migrates, the service runs as kura_app.
+      databaseUrl = pg.runtimeUrl;
+      migrationDatabaseUrl = pg.url;
       logger.log(
         { msg: 'embedded PostgreSQL started', port: pg.port, dataDir: path.join(config.varDir, 'postgres'), reusedData: pg.reusedData },
         'Infrastructure',
@@ -39,7 +45,7 @@ export async function startInfrastructure(config: KuraConfig, logger: LoggerServ
       s3 = server.settings;
       logger.log({ msg: 'embedded S3 (s3rver) started', port: s3.port, dataDir: path.join(config.varDir, 'objects') }, 'Infrastructure');
     }
-    return { databaseUrl, s3, embedded: { postgres: !config.databaseUrl, s3: !config.s3 }, stop: stopAll };
+    return { databaseUrl, migrationDatabaseUrl, s3, embedded: { postgres: !config.databaseUrl, s3: !config.s3 }, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

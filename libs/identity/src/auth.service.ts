@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AuditService } from '@kura/audit';
-import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { Clock, DomainError, ErrorCode, requestContext } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import type { Actor } from './actor';
+import { AuthRejectionTally } from './auth-rejection-tally';
 import type { LoginResult } from './dto/auth.dto';
+import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
+import { PasswordVerifyGate } from './password-verify-gate';
 import { SessionRepository } from './session.repository';
 import { UserRepository } from './user.repository';
 import type { UserEntity } from './user.entity';
@@ -21,6 +24,11 @@ export type Authentication =
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 // One answer for unknown user, wrong password and locked account: the caller learns nothing about which.
 const LOGIN_FAILED = 'The username or password is incorrect, or the account is temporarily locked.';
+
+/** The client address the request context recorded (after `trust proxy`); `unknown` outside a request. */
+function clientAddress(): string {
+  return requestContext.current()?.clientAddress ?? 'unknown';
+}
 
 export function tokenSha256(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -48,50 +56,40 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly config: KuraConfig,
     private readonly clock: Clock,
+    private readonly failures: LoginFailureRepository,
+    private readonly rejections: AuthRejectionTally,
+    private readonly gate: PasswordVerifyGate,
   ) {}
 
+  /**
+   * A.8.5: the password is verified (scrypt, the slow part) outside any transaction, and
+   * failures are counted per username and client address with one statement, so a flood of
+   * bad logins holds no pooled connection or row lock, and a lockout shuts out the address
+   * that guessed rather than the account's owner everywhere.
+   */
   async login(username: string, password: string): Promise<LoginResult> {
     const attempted = username.slice(0, 64);
-    const outcome = await this.users.dataSource.transaction(async (manager) => {
-      const now = this.clock.now();
-      const user = await this.users.findByUsernameForUpdate(manager, username);
-      if (!user) {
-        await this.hasher.verifyDummy(password);
-        await this.audit.append(manager, { actor: null, actorName: attempted, action: 'auth.login', outcome: 'failed', details: { reason: 'unknown_user' } });
-        return null;
-      }
-      const who = { id: user.id, username: user.username };
-      const target = { targetType: 'User', targetId: user.id };
-      if (user.lockedUntil && user.lockedUntil > now) {
-        // A.9.4.2 / A.8.5: while locked even the right password is refused, so guessing stops paying.
-        await this.hasher.verifyDummy(password);
-        await this.audit.append(manager, {
-          actor: who, action: 'auth.login', outcome: 'failed', ...target,
-          details: { reason: 'locked', lockedUntil: user.lockedUntil.toISOString() },
-        });
-        return null;
-      }
-      // A lock that has run out starts a fresh count.
-      const priorFailures = user.lockedUntil ? 0 : user.failedAttempts;
-      const valid = await this.hasher.verify(password, user.passwordHash);
-      if (!valid || !user.active) {
-        const failedAttempts = priorFailures + 1;
-        const lock = failedAttempts >= this.config.lockoutThreshold;
-        const lockedUntil = lock ? new Date(now.getTime() + this.config.lockoutMinutes * 60_000) : null;
-        await this.users.update(manager, user.id, { failedAttempts: lock ? 0 : failedAttempts, lockedUntil });
-        await this.audit.append(manager, {
-          actor: who, action: 'auth.login', outcome: 'failed', ...target,
-          details: { reason: user.active ? 'wrong_password' : 'inactive', failedAttempts },
-        });
-        if (lock) {
-          await this.audit.append(manager, {
-            actor: who, action: 'auth.lockout', outcome: 'denied', ...target,
-            details: { failedAttempts, lockedUntil: lockedUntil!.toISOString(), lockoutMinutes: this.config.lockoutMinutes },
-          });
-        }
-        return null;
-      }
-      const token = randomBytes(32).toString('base64url');
+    const address = clientAddress();
+    const now = this.clock.now();
+    // Lookups and scrypt both inside the gate: a flood queues here, not on the connection pool.
+    const { user, lockedUntil, valid } = await this.gate.run(async () => {
+      const [found, locked] = await Promise.all([this.users.findByUsername(username), this.failures.lockedUntil(attempted, address, now)]);
+      // While locked even the right password is refused, so guessing stops paying.
+      if (locked || !found) return { user: found, lockedUntil: locked, valid: await this.hasher.verifyDummy(password).then(() => false) };
+      return { user: found, lockedUntil: null, valid: await this.hasher.verify(password, found.passwordHash) };
+    });
+    if (lockedUntil) {
+      // Counted into the periodic summary, not appended one by one.
+      this.rejections.count({ action: 'auth.login', reason: 'locked', clientAddress: address, username: user?.username ?? attempted });
+      throw new DomainError(ErrorCode.Unauthenticated, LOGIN_FAILED);
+    }
+    if (!user || !valid || !user.active) {
+      await this.loginFailed(attempted, address, user, user ? (user.active ? 'wrong_password' : 'inactive') : 'unknown_user');
+      throw new DomainError(ErrorCode.Unauthenticated, LOGIN_FAILED);
+    }
+    const who = { id: user.id, username: user.username };
+    const token = randomBytes(32).toString('base64url');
+    await this.users.dataSource.transaction(async (manager) => {
       const session = await this.sessions.insert(manager, {
         userId: user.id,
         tokenSha256: tokenSha256(token),
@@ -101,13 +99,49 @@ export class AuthService {
       });
       await this.users.update(manager, user.id, { failedAttempts: 0, lockedUntil: null, lastLoginAt: now });
       await this.audit.append(manager, {
-        actor: who, action: 'auth.login', outcome: 'allowed', ...target,
+        actor: who, action: 'auth.login', outcome: 'allowed', targetType: 'User', targetId: user.id,
         details: { sessionId: session.id, mustChangePassword: user.mustChangePassword },
       });
-      return { accessToken: token, tokenType: 'Bearer' as const, expiresIn: this.config.accessTokenTtlSeconds, mustChangePassword: user.mustChangePassword };
     });
-    if (!outcome) throw new DomainError(ErrorCode.Unauthenticated, LOGIN_FAILED);
-    return outcome;
+    await this.failures.clear(attempted, address);
+    return { accessToken: token, tokenType: 'Bearer' as const, expiresIn: this.config.accessTokenTtlSeconds, mustChangePassword: user.mustChangePassword };
+  }
+
+  /**
+   * Counts a failure for (username, address). The first failure of a run and the lockout are
+   * appended to the audit chain; repeats and refusals once locked go into the periodic summary.
+   * Returns whether the address is now locked out of the account.
+   */
+  private async loginFailed(attempted: string, address: string, user: UserEntity | null, reason: 'wrong_password' | 'inactive' | 'unknown_user' | 'wrong_current_password'): Promise<boolean> {
+    const now = this.clock.now();
+    const count = await this.failures.recordFailure(attempted, address, now, this.config.lockoutThreshold, this.config.lockoutMinutes * 60_000);
+    if (count.whileLocked) {
+      this.rejections.count({ action: 'auth.login', reason: 'locked', clientAddress: address, username: user?.username ?? attempted });
+      return true;
+    }
+    const action = reason === 'wrong_current_password' ? 'auth.password_change' : 'auth.login';
+    if (count.failures > 1 && !count.locked) {
+      // The first failure of a run and the lockout are appended; the repeats in between are counted.
+      this.rejections.count({ action, reason, clientAddress: address, username: user?.username ?? attempted });
+      return false;
+    }
+    const who = user ? { id: user.id, username: user.username } : null;
+    const target = user ? { targetType: 'User', targetId: user.id } : {};
+    await this.users.dataSource.transaction(async (manager) => {
+      await this.audit.append(manager, {
+        actor: who, ...(who ? {} : { actorName: attempted }), action, outcome: 'failed', ...target,
+        details: { reason, ...(user ? { failedAttempts: count.failures } : {}) },
+      });
+      if (count.locked) {
+        // Shown to administrators as `locked` (some address is locked out of this account).
+        if (user) await this.users.update(manager, user.id, { lockedUntil: count.lockedUntil });
+        await this.audit.append(manager, {
+          actor: who, ...(who ? {} : { actorName: attempted }), action: 'auth.lockout', outcome: 'denied', ...target,
+          details: { failedAttempts: count.failures, lockedUntil: count.lockedUntil!.toISOString(), lockoutMinutes: this.config.lockoutMinutes, clientAddress: address },
+        });
+      }
+    });
+    return count.locked;
   }
 
   /** Resolves a bearer token to its actor; refreshes the idle timer on success. */
@@ -143,10 +177,16 @@ export class AuthService {
   async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.users.findById(actor.id);
     if (!user) throw new DomainError(ErrorCode.Unauthenticated, 'Authentication is required.');
-    if (!(await this.hasher.verify(currentPassword, user.passwordHash))) {
-      await this.audit.record({
-        actor, action: 'auth.password_change', outcome: 'failed', targetType: 'User', targetId: actor.id, details: { reason: 'wrong_current_password' },
-      });
+    const address = clientAddress();
+    // A stolen session must not become an unthrottled password oracle: wrong current passwords count toward lockout.
+    if (await this.failures.lockedUntil(user.username, address, this.clock.now())) {
+      await this.hasher.verifyDummy(currentPassword);
+      this.rejections.count({ action: 'auth.password_change', reason: 'locked', clientAddress: address, username: user.username });
+      throw new DomainError(ErrorCode.Locked, 'Too many wrong passwords from this address; try again later.');
+    }
+    if (!(await this.gate.run(() => this.hasher.verify(currentPassword, user.passwordHash)))) {
+      const locked = await this.loginFailed(user.username, address, user, 'wrong_current_password');
+      if (locked) throw new DomainError(ErrorCode.Locked, 'Too many wrong passwords from this address; try again later.');
       throw DomainError.validation('The current password is incorrect.', [{ field: 'currentPassword', messages: ['currentPassword is incorrect'] }]);
     }
     const violations = this.policy.violations(newPassword, user.username);

@@ -3,9 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessReviewSignoffEntity } from './access-review-signoff.entity';
 import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
 import { AccessReviewService } from './access-review.service';
+import { AuthRejectionTally } from './auth-rejection-tally';
 import { AuthService } from './auth.service';
+import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
+import { PasswordVerifyGate } from './password-verify-gate';
 import { PrivilegeGrantEntity } from './privilege-grant.entity';
 import { PrivilegeGrantRepository } from './privilege-grant.repository';
 import { PrivilegeGrantsService } from './privilege-grants.service';
@@ -23,13 +26,16 @@ import { UsersService } from './users.service';
     AccessReviewSignoffRepository,
     PasswordHasher,
     PasswordPolicy,
+    PasswordVerifyGate,
     AuthService,
+    AuthRejectionTally,
+    LoginFailureRepository,
     UsersService,
     AccessReviewService,
     PrivilegeGrantRepository,
     PrivilegeGrantsService,
   ],
   // BootstrapAdminService is provided by the api, whose start creates the first administrator (not by every importer, e.g. the CLI).
-  exports: [AuthService, UsersService, AccessReviewService, PrivilegeGrantsService, PasswordPolicy, PasswordHasher, UserRepository],
+  exports: [AuthService, AuthRejectionTally, UsersService, AccessReviewService, PrivilegeGrantsService, PasswordPolicy, PasswordHasher, UserRepository],
 })
 export class IdentityModule {}

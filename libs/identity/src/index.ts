@@ -21,3 +21,5 @@ export * from './bootstrap-admin.service';
 export * from './identity.module';
 export * from './session-purge.service';
 export * from './session-purge.module';
+export * from './auth-rejection-tally';
+export * from './login-failure.repository';

@@ -18,6 +18,10 @@ export class UserRepository {
     return this.repo(manager).findOne({ where: { id } });
   }
 
+  findByUsername(username: string): Promise<UserEntity | null> {
+    return this.repo().createQueryBuilder('u').where('lower(u.username) = lower(:username)', { username }).getOne();
+  }
+
   /** Locks the row until the transaction ends: concurrent logins cannot both slip under the lockout threshold. */
   async findByUsernameForUpdate(manager: EntityManager, username: string): Promise<UserEntity | null> {
     const rows = await this.repo(manager)

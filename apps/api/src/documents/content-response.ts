@@ -22,6 +22,8 @@ export async function sendContent(res: Response, d: ContentDownload): Promise<vo
   res.setHeader('X-Document-Version', String(d.version));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
+  // Content opened in a browser tab runs nothing and loads nothing.
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
   try {
     await pipeline(d.body, res);
   } catch {

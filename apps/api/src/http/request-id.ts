@@ -8,16 +8,19 @@ const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
 const logger = new Logger('HTTP');
 
 /**
- * Gives every request an id (the client's X-Request-Id when well-formed, else a new
- * UUID), echoes it, and runs the request inside a context the logger and audit read.
+ * Gives every request a server-generated id (a UUID), echoes it, and runs the request inside
+ * a context the logger and audit read. A well-formed client `X-Request-Id` is kept beside it
+ * for the logs only: the audit chain records the server's id, which no client can choose.
  * Logs one access line per request: method, path without query, status, duration.
  */
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
   const incoming = req.header('x-request-id');
-  const requestId = incoming && WELL_FORMED.test(incoming) ? incoming : randomUUID();
+  const clientRequestId = incoming && WELL_FORMED.test(incoming) ? incoming : undefined;
+  const requestId = randomUUID();
   res.setHeader('X-Request-Id', requestId);
   const started = process.hrtime.bigint();
-  const ctx = { requestId, clientAddress: req.ip ?? req.socket.remoteAddress, userAgent: req.header('user-agent')?.slice(0, 256) };
+  // req.ip honours `trust proxy` (TRUST_PROXY): the real client behind a known load balancer.
+  const ctx = { requestId, clientRequestId, clientAddress: req.ip ?? req.socket.remoteAddress, userAgent: req.header('user-agent')?.slice(0, 256) };
   res.on('finish', () => {
     observeRequest(req, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     requestContext.run(ctx, () =>

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '@kura/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -7,6 +7,7 @@ import {
   Actor, AuthService, BrowserLoginResult, ChangePasswordDto, clearedSessionCookies, csrfTokenFor, CurrentActor, LoginDto, LoginResult,
   sessionCookies, UsersService, UserView,
 } from '@kura/identity';
+import { LoginThrottleGuard } from './login-throttle.guard';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -17,6 +18,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @UseGuards(LoginThrottleGuard)
   @Post('login')
   @HttpCode(200)
   async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult | BrowserLoginResult> {
@@ -34,6 +36,7 @@ export class AuthController {
 
   @ApiBearerAuth()
   @Authenticated({ allowPendingPasswordChange: true })
+  @UseGuards(LoginThrottleGuard)
   @Post('password')
   @HttpCode(204)
   changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto): Promise<void> {

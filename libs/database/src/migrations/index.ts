@@ -6,6 +6,7 @@ import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 import { DocumentsLifecycle1764000450000 } from './1764000450000-documents-lifecycle';
+import { LoginFailures1764000500000 } from './1764000500000-login-failures';
 import { MyNumberPurposes1764000600000 } from './1764000600000-mynumber-purposes';
 import { RetentionStatutoryMinimum1764000600100 } from './1764000600100-retention-statutory-minimum';
 import { PendingUploads1764000800000 } from './1764000800000-pending-uploads';
@@ -24,6 +25,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
   DocumentsLifecycle1764000450000,
+  LoginFailures1764000500000,
   MyNumberPurposes1764000600000,
   RetentionStatutoryMinimum1764000600100,
   PendingUploads1764000800000,

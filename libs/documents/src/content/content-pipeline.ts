@@ -11,7 +11,7 @@ import type { DocumentVersionEntity } from '../document-version.entity';
 import { ContentIntents } from './content-intents';
 import { HeadSniffer } from './head-sniffer';
 import type { UploadedFile } from './multipart-reader';
-import { PDF_MAGIC } from './pdf-stamper';
+import { opensAsPdf } from './pdf-detection';
 
 export interface StoredContent {
   versionId: string;
@@ -67,9 +67,9 @@ export class ContentPipeline {
       throw DomainError.validation('The file is empty.', [{ field: 'file', messages: ['file is empty'] }]);
     }
     // The label decision trusts the bytes, not the client's declared type.
-    const isPdf = sniffer.startsWith(PDF_MAGIC);
     const declared = file.declaredType.toLowerCase();
-    const mediaType = isPdf ? 'application/pdf' : declared === 'application/pdf' || !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(declared) ? 'application/octet-stream' : declared;
+    const isPdf = opensAsPdf({ head: sniffer.head, filename: file.filename, mediaType: declared });
+    const mediaType = isPdf ? 'application/pdf' : !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(declared) ? 'application/octet-stream' : declared;
     return { versionId, storageKey, record, sha256: encryptor.sha256, size: encryptor.plaintextSize, mediaType, filename: file.filename };
   }
 

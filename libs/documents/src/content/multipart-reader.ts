@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { DomainError, ErrorCode } from '@kura/common';
+import { DomainError, ErrorCode, hasBidiControl } from '@kura/common';
 
 export interface UploadedFile {
   /** The raw bytes as they arrive: must be consumed exactly once. */
@@ -35,6 +35,11 @@ export function validateFilename(name: string | undefined): string {
   if (UNSAFE_FILENAME.test(name) || name === '.' || name === '..' || name.trim() !== name || name.trim().length === 0) {
     throw DomainError.validation('The filename must be a plain file name (no path, control characters or surrounding spaces).', [
       { field: 'file', messages: ['filename is not a plain file name'] },
+    ]);
+  }
+  if (hasBidiControl(name)) {
+    throw DomainError.validation('The filename contains bidirectional control characters, which make it display differently from what it is.', [
+      { field: 'file', messages: ['filename contains bidi control characters'] },
     ]);
   }
   if (Buffer.byteLength(name, 'utf8') > 255) throw DomainError.validation('The filename is longer than 255 bytes.', [{ field: 'file', messages: ['filename too long'] }]);

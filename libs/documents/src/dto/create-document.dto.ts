@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { NO_BIDI_CONTROLS } from '@kura/common';
 import { DOCUMENT_KINDS, DocumentKind, PERSONAL_DATA_MARKINGS, PersonalDataMarking } from '../document.entity';
 import { IsClassification } from './classification.validator';
 
@@ -10,6 +11,7 @@ export const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._:-]{0,63}$/u;
 export class CreateDocumentDto {
   @IsString()
   @Length(1, 500)
+  @Matches(NO_BIDI_CONTROLS, { message: 'title must not contain bidirectional control characters' })
   title!: string;
 
   @IsIn(DOCUMENT_KINDS)

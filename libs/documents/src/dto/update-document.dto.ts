@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
+import { NO_BIDI_CONTROLS } from '@kura/common';
 import { IsClassification } from './classification.validator';
 import { TAG_PATTERN } from './create-document.dto';
 
@@ -8,6 +9,7 @@ export class UpdateDocumentDto {
   @IsOptional()
   @IsString()
   @Length(1, 500)
+  @Matches(NO_BIDI_CONTROLS, { message: 'title must not contain bidirectional control characters' })
   title?: string;
 
   @ApiPropertyOptional({ type: [String] })

@@ -75,8 +75,8 @@ export class DocumentLifecycle {
     return versions;
   }
 
-  /** Erased keys survive as dead tuples until vacuumed (SPEC §7). */
-  vacuumErasedKeys(): Promise<void> {
+  /** Erased keys survive as dead tuples until vacuumed (SPEC §7). True only when the vacuum really ran. */
+  vacuumErasedKeys(): Promise<boolean> {
     return this.repo.vacuumVersions();
   }
 

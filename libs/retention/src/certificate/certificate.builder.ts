@@ -53,6 +53,8 @@ export interface CertificateFacts {
   startedAt: Date;
   completedAt: Date;
   holdCheckedAt: Date;
+  /** The key table's VACUUM ran (checked in pg_stat_user_tables), not merely was asked for. */
+  keyTableVacuumed?: boolean;
   records: DestroyedRecordFacts[];
   notDestroyed: Array<{ recordId: string; outcome: 'extended' | 'skipped'; reason: string }>;
 }
@@ -126,7 +128,7 @@ export function buildCertificate(f: CertificateFacts): DeletionCertificate {
       methodType: 'Purge',
       methodUsed: 'Crypto Erase + object deletion',
       methodDetails:
-        'Every wrapped AES-256 data key of every version was erased from the database (table vacuumed after the batch), ' +
+        `Every wrapped AES-256 data key of every version was erased from the database (${f.keyTableVacuumed ? 'table vacuumed after the batch' : 'the erased rows are reclaimed by autovacuum'}), ` +
         'then every stored object of every version was deleted from the object store and each deletion verified; ' +
         'any other object under the record\'s storage prefix (an upload that never committed) was deleted too and the prefix listed empty.',
       tool: f.tool,
