@@ -7,6 +7,7 @@ import { AuditCheckpointService } from './audit-checkpoint.service';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditTrailService } from './audit-trail.service';
 import { AuditVerifier } from './audit-verifier';
+import { AuditSequencer } from './audit-sequencer';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 import { AuditExportService } from './export/audit-export.service';
@@ -14,7 +15,7 @@ import { AuditExportService } from './export/audit-export.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity, AuditCheckpointEntity]), SigningModule],
-  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
-  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
+  providers: [AuditRepository, AuditSequencer, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
+  exports: [AuditService, AuditRepository, AuditSequencer, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService],
 })
 export class AuditModule {}

@@ -5,6 +5,7 @@ import { AuditAppendOnly1764000200000 } from './1764000200000-audit-append-only'
 import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
+import { AuditPending1764001400000 } from './1764001400000-audit-pending';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -17,4 +18,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Documents1764000300000,
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
+  AuditPending1764001400000,
 ];
