@@ -20,6 +20,7 @@ import { documentView, DocumentView, ifMatchSatisfied, versionEtag, versionView,
 import { DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
 import { CreateDocumentDto, NewVersionDto } from './dto/create-document.dto';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
+import { decodeListCursor, encodeListCursor } from './list-cursor';
 import { UpdateDocumentDto } from './dto/update-document.dto';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 import { SERIES_CHANGE_GUARD, type SeriesChangeGuard } from './series-change.guard';
@@ -52,7 +53,11 @@ export interface DocumentPage {
   items: DocumentView[];
   page: number;
   pageSize: number;
+  /** Exact when `totalExact`; otherwise there are more than `total` matches (docs/documents.md). */
   total: number;
+  totalExact: boolean;
+  /** Pass as `after` for the next page (keyset); null on the last page. */
+  nextCursor: string | null;
 }
 
 /** The document an access history is about: its title only for those who may read the document. */
@@ -326,10 +331,12 @@ export class DocumentsService {
     };
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
     const access = this.access.filter(actor, 'read');
-    const { rows, total } = await this.repo.list(access, filter, page, pageSize);
+    if (query.after !== undefined && query.page !== undefined) throw DomainError.validation('Give either page or after, not both.', [{ field: 'after', messages: ['after cannot be combined with page'] }]);
+    const after = query.after === undefined ? undefined : decodeListCursor(query.after);
+    const { rows, total, totalExact, last } = await this.repo.list(access, filter, page, pageSize, after);
     const shownFilter = Object.fromEntries(Object.entries({ ...query, classification: query.classification === undefined ? undefined : classificationName(query.classification) }).filter(([, v]) => v !== undefined));
-    await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, returned: rows.length } });
-    return { items: rows.map((r) => documentView(r, r)), page, pageSize, total };
+    await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, totalExact, returned: rows.length } });
+    return { items: rows.map((r) => documentView(r, r)), page, pageSize, total, totalExact, nextCursor: last && encodeListCursor(last) };
   }
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {
