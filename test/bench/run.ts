@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { runAuditBench } from './audit.bench';
+import { runListBench } from './list.bench';
 import { runStorageBench } from './storage.bench';
 
 /** `npm run bench -- <name>`: one entry per benchmark. Not a test: nothing here gates CI. */
 const BENCHES: Record<string, () => Promise<void>> = {
   audit: runAuditBench,
+  list: runListBench,
   storage: runStorageBench,
 };
 

@@ -6,6 +6,7 @@ import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 import { AuditPending1764001400000 } from './1764001400000-audit-pending';
+import { DocumentListIndex1764001400100 } from './1764001400100-document-list-index';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -19,4 +20,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
   AuditPending1764001400000,
+  DocumentListIndex1764001400100,
 ];
