@@ -195,13 +195,13 @@ describe('Authentication and sessions (e2e)', () => {
     const created = await request(t.http)
       .post('/api/v1/users')
       .set('Authorization', `Bearer ${adminToken}`)
-      .send({ username: 'temp-user', password: 'Temporary-Pass-9876', displayName: 'Temp', roles: ['admin'], clearance: 0, departments: [], designations: [] })
+      .send({ username: 'temp-user', password: 'Temporary-Pass-9876', displayName: 'Temp', roles: ['staff'], clearance: 0, departments: ['general'], designations: [] })
       .expect(201);
     const res = await request(t.http).post('/api/v1/auth/login').send({ username: 'temp-user', password: 'Temporary-Pass-9876' }).expect(200);
     expect(res.body.mustChangePassword).toBe(true);
     const token = res.body.accessToken as string;
     const auth = { Authorization: `Bearer ${token}` };
-    const blocked = await request(t.http).get('/api/v1/users').set(auth).expect(403);
+    const blocked = await request(t.http).get('/api/v1/documents').set(auth).expect(403);
     expect(blocked.body).toMatchObject({ type: 'urn:kura:problem:password-change-required', status: 403 });
     await request(t.http).get('/api/v1/auth/me').set(auth).expect(200);
 
@@ -224,7 +224,7 @@ describe('Authentication and sessions (e2e)', () => {
 
     const before = await headSeq();
     await request(t.http).post('/api/v1/auth/password').set(auth).send({ currentPassword: 'Temporary-Pass-9876', newPassword: 'A-Fresh-Passphrase-42' }).expect(204);
-    await request(t.http).get('/api/v1/users').set(auth).expect(200);
+    await request(t.http).get('/api/v1/documents').set(auth).expect(200);
     const [event] = await events('auth.password_change', before);
     expect(event).toMatchObject({ actor_id: created.body.id, outcome: 'allowed', details: expect.objectContaining({ wasTemporary: true }) });
     expect(await allAuditText()).not.toMatch(/A-Fresh-Passphrase-42|Temporary-Pass-9876/);

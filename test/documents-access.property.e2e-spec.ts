@@ -6,6 +6,7 @@ import { DocumentsRepository, DocumentEntity } from '@kura/documents';
 import { Designation, Role, type Actor } from '@kura/identity';
 import { DispositionService, HoldsService, RetentionRepository } from '@kura/retention';
 import { startTestApp, TestApp } from './support/app';
+import { driveTo } from './support/documents';
 
 const DEPARTMENTS = ['finance', 'hr', 'legal', 'sales'];
 const MARKINGS = ['none', 'personal', 'specific'] as const;
@@ -60,12 +61,13 @@ describe('document access: SQL list filter equals ability.can', () => {
       for (const d of docs) {
         await m.query(
           `INSERT INTO documents (id, title, kind, classification, department, owner_id, tags, personal_data, series_id, status, current_version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, now(), now())`,
-          [d.id, d.title, d.kind, d.classification, d.department, d.ownerId, d.tags, d.personalData, d.seriesId, d.status]);
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', 1, now(), now())`,
+          [d.id, d.title, d.kind, d.classification, d.department, d.ownerId, d.tags, d.personalData, d.seriesId]);
         await m.query(
           `INSERT INTO document_versions (id, document_id, number, size, sha256, media_type, original_filename, author_id, created_at, storage_key, wrapped_key, kek_id, nonce_prefix, chunk_size)
            VALUES ($1, $2, 1, 1, repeat('a', 64), 'text/plain', 'x.txt', $3, now(), $4, $5, 'kek-20260101-00000000', $6, 1048576)`,
           [randomUUID(), d.id, d.ownerId, `documents/${d.id}/v1`, randomBytes(60), randomBytes(8)]);
+        await driveTo(m, d.id, d.status);
       }
     });
   });

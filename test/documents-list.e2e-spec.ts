@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@kura/common';
-import { DocumentsRepository, DocumentsService } from '@kura/documents';
+import { DocumentsRepository, DocumentQueriesService } from '@kura/documents';
 import { startTestApp, TestApp } from './support/app';
 import { actor } from './support/documents';
 
@@ -12,14 +12,14 @@ import { actor } from './support/documents';
  */
 describe('document lists: bounded total and keyset pages', () => {
   let t: TestApp;
-  let service: DocumentsService;
+  let service: DocumentQueriesService;
   let repo: DocumentsRepository;
   const alice = actor({ departments: ['finance'], clearance: 3 });
   const visible: string[] = [];
 
   beforeAll(async () => {
     t = await startTestApp();
-    service = t.app.get(DocumentsService);
+    service = t.app.get(DocumentQueriesService);
     repo = t.app.get(DocumentsRepository);
     const ds = t.app.get(DataSource);
     // 7 finance documents alice sees (two pairs created at the same instant) and 3 legal ones she does not.

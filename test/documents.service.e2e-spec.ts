@@ -8,7 +8,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { AuditService } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
 import { KeyRing } from '@kura/crypto';
-import { DocumentsService, KeyRotationService, VersionDigestService } from '@kura/documents';
+import { DocumentContentService, DocumentMetadataService, DocumentQueriesService, DocumentWritesService, KeyRotationService, VersionDigestService } from '@kura/documents';
 import { Role, type Actor } from '@kura/identity';
 import { runKeysCommand } from '../apps/cli/src/keys.command';
 import { startTestApp, TestApp } from './support/app';
@@ -37,14 +37,31 @@ async function expectDomainError(p: Promise<unknown>, code: ErrorCode): Promise<
 
 jest.setTimeout(120_000);
 
-describe(DocumentsService.name, () => {
+/** The documents capability's services (write path, metadata, queries, content) as one handle. */
+function documentServices(t: TestApp) {
+  const [w, m, q, c] = [t.app.get(DocumentWritesService), t.app.get(DocumentMetadataService), t.app.get(DocumentQueriesService), t.app.get(DocumentContentService)];
+  return {
+    create: w.create.bind(w),
+    addVersion: w.addVersion.bind(w),
+    restore: w.restore.bind(w),
+    update: m.update.bind(m),
+    get: q.get.bind(q),
+    list: q.list.bind(q),
+    listVersions: q.listVersions.bind(q),
+    accessHistory: q.accessHistory.bind(q),
+    inventory: q.inventory.bind(q),
+    download: c.download.bind(c),
+  };
+}
+
+describe('documents services', () => {
   let t: TestApp;
-  let docs: DocumentsService;
+  let docs: ReturnType<typeof documentServices>;
   const alice = actor({ username: 'alice', clearance: 2 });
 
   beforeAll(async () => {
     t = await startTestApp({ env: { MAX_UPLOAD_BYTES: String(3 * 1024 * 1024) } });
-    docs = t.app.get(DocumentsService);
+    docs = documentServices(t);
   });
   afterAll(async () => {
     await t.close();
@@ -147,7 +164,10 @@ describe(DocumentsService.name, () => {
     expect(err.extensions).toEqual({ errors: [{ field: 'seriesId', messages: ['seriesId names no series'] }] });
     expect(await counts()).toEqual(before);
     const view = await upload(alice, fields({ title: 'no series yet' }), randomBytes(100));
-    await expectDomainError(docs.update(alice, view.id, { seriesId: randomUUID() }), ErrorCode.Validation);
+    // Assigning a series is the records officers' act; staff are refused before the file plan is asked.
+    await expectDomainError(docs.update(alice, view.id, { seriesId: randomUUID() }), ErrorCode.Forbidden);
+    const officer = actor({ username: 'series-officer', roles: [Role.RecordsOfficer], clearance: 3, departments: [] });
+    await expectDomainError(docs.update(officer, view.id, { seriesId: randomUUID() }), ErrorCode.Validation);
   });
 
   it('garbage-collects the object when the metadata transaction fails', async () => {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/app';
-import { createUser, login, loginAdmin } from './support/auth';
+import { approveGrants, createUser, login, loginAdmin } from './support/auth';
 
 // The e2e project's testTimeout is not applied when files are run by path; scrypt logins on a shared machine need more than 5 s.
 jest.setTimeout(60_000);
@@ -45,7 +45,7 @@ describe('User administration (e2e)', () => {
     await t.close();
   });
 
-  it('creates a user (201) with a temporary password, never returning a hash, and audits the grant', async () => {
+  it('creates a user (201) with a temporary password, never returning a hash, and audits the grant (the handler designation pending)', async () => {
     const before = await headSeq();
     const res = await request(t.http).post('/api/v1/users').set(bearer(admin)).send(body()).expect(201);
     expect(res.body).toMatchObject({
@@ -55,7 +55,9 @@ describe('User administration (e2e)', () => {
       roles: ['staff'],
       clearance: 'CONFIDENTIAL',
       departments: ['general-affairs', 'hr'],
-      designations: ['mynumber_handler'],
+      // A.5.3: the My Number designation waits for a second administrator (segregation-of-duties.e2e-spec.ts).
+      designations: [],
+      pendingGrants: [expect.objectContaining({ privilege: 'designation', value: 'mynumber_handler', status: 'pending' })],
       active: true,
       mustChangePassword: true,
       lastLoginAt: null,
@@ -65,13 +67,13 @@ describe('User administration (e2e)', () => {
     expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(row.password_hash).not.toContain('Temporary-Secret-77');
     const [event] = await eventsSince(before, 'user.create');
-    expect(event).toMatchObject({ target_id: res.body.id, outcome: 'allowed', details: { username: 'k.sato', roles: ['staff'], clearance: 'CONFIDENTIAL' } });
+    expect(event).toMatchObject({ target_id: res.body.id, outcome: 'allowed', details: { username: 'k.sato', roles: ['staff'], clearance: 'CONFIDENTIAL', designations: [], pendingGrants: ['designation:mynumber_handler'] } });
     expect(JSON.stringify(await db.query('SELECT * FROM audit_events'))).not.toContain('Temporary-Secret-77');
   });
 
   it('accepts a numeric clearance and answers it as a level name', async () => {
-    const res = await request(t.http).post('/api/v1/users').set(bearer(admin)).send(body({ username: 'numeric', clearance: 3 })).expect(201);
-    expect(res.body.clearance).toBe('SECRET');
+    const res = await request(t.http).post('/api/v1/users').set(bearer(admin)).send(body({ username: 'numeric', clearance: 1 })).expect(201);
+    expect(res.body.clearance).toBe('INTERNAL');
   });
 
   it('refuses a duplicate username, case-insensitively, with 409 and writes nothing', async () => {
@@ -127,10 +129,9 @@ describe('User administration (e2e)', () => {
   });
 
   it.each([
-    ['roles', { roles: ['staff', 'records_officer'] }, { roles: { old: ['staff'], new: ['records_officer', 'staff'] } }],
-    ['clearance', { clearance: 'SECRET' }, { clearance: { old: 'INTERNAL', new: 'SECRET' } }],
+    ['roles', { roles: ['staff', 'auditor'] }, { roles: { old: ['staff'], new: ['auditor', 'staff'] } }],
+    ['clearance', { clearance: 'CONFIDENTIAL' }, { clearance: { old: 'INTERNAL', new: 'CONFIDENTIAL' } }],
     ['departments', { departments: ['finance'] }, { departments: { old: ['general'], new: ['finance'] } }],
-    ['designations', { designations: ['mynumber_handler'] }, { designations: { old: [], new: ['mynumber_handler'] } }],
   ])('changing %s audits old and new values and ends the user\'s sessions (next request 401)', async (_field, patch, changes) => {
     const user = await createUser(t.http, admin, { roles: ['staff'], clearance: 'INTERNAL', departments: ['general'] });
     const second = await login(t.http, user.username, user.password);
@@ -140,6 +141,28 @@ describe('User administration (e2e)', () => {
     const res = await request(t.http).patch(`/api/v1/users/${user.id}`).set(bearer(admin)).send(patch).expect(200);
     expect(new Date(res.body.privilegesChangedAt).getTime()).toBeGreaterThan(changedBefore.getTime());
     const [event] = await eventsSince(before, 'user.update');
+    expect(event).toMatchObject({ target_id: user.id, outcome: 'allowed', details: expect.objectContaining({ changes, sessionsEnded: 2 }) });
+    await request(t.http).get('/api/v1/auth/me').set(bearer(user.token)).expect(401);
+    await request(t.http).get('/api/v1/auth/me').set(bearer(second)).expect(401);
+    const fresh = await login(t.http, user.username, user.password);
+    const me = await request(t.http).get('/api/v1/auth/me').set(bearer(fresh)).expect(200);
+    expect(me.body).toMatchObject(Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.new])));
+  });
+
+  it.each([
+    ['roles', { roles: ['staff', 'records_officer'] }, { roles: { old: ['staff'], new: ['records_officer', 'staff'] } }],
+    ['clearance', { clearance: 'SECRET' }, { clearance: { old: 'INTERNAL', new: 'SECRET' } }],
+    ['designations', { designations: ['mynumber_handler'] }, { designations: { old: [], new: ['mynumber_handler'] } }],
+  ])('a gated %s change waits for a second administrator; the approval audits old and new values and ends the user\'s sessions', async (_field, patch, changes) => {
+    const user = await createUser(t.http, admin, { roles: ['staff'], clearance: 'INTERNAL', departments: ['general'] });
+    const second = await login(t.http, user.username, user.password);
+    const res = await request(t.http).patch(`/api/v1/users/${user.id}`).set(bearer(admin)).send(patch).expect(200);
+    expect(res.body.pendingGrants).toHaveLength(1);
+    // Not effective yet: the user's sessions carry on with the old privileges.
+    await request(t.http).get('/api/v1/auth/me').set(bearer(user.token)).expect(200);
+    const before = await headSeq();
+    await approveGrants(t.http, admin, res.body.pendingGrants);
+    const [event] = await eventsSince(before, 'user.grant.approve');
     expect(event).toMatchObject({ target_id: user.id, outcome: 'allowed', details: expect.objectContaining({ changes, sessionsEnded: 2 }) });
     await request(t.http).get('/api/v1/auth/me').set(bearer(user.token)).expect(401);
     await request(t.http).get('/api/v1/auth/me').set(bearer(second)).expect(401);
@@ -194,10 +217,12 @@ describe('User administration (e2e)', () => {
     expect(res.body.mustChangePassword).toBe(true);
   });
 
-  it('refuses to deactivate or demote the last active administrator (409), changing nothing', async () => {
+  it('refuses to deactivate the last active administrator (409) and, as for anyone, a change of their own roles (403), changing nothing', async () => {
     const me = await request(t.http).get('/api/v1/auth/me').set(bearer(admin)).expect(200);
+    const others = (await db.query(`SELECT id FROM users WHERE 'admin' = ANY(roles) AND active AND id <> $1`, [me.body.id])) as Array<{ id: string }>;
+    for (const other of others) await request(t.http).post(`/api/v1/users/${other.id}/deactivate`).set(bearer(admin)).expect(200);
     await request(t.http).post(`/api/v1/users/${me.body.id}/deactivate`).set(bearer(admin)).expect(409);
-    await request(t.http).patch(`/api/v1/users/${me.body.id}`).set(bearer(admin)).send({ roles: ['auditor'] }).expect(409);
+    await request(t.http).patch(`/api/v1/users/${me.body.id}`).set(bearer(admin)).send({ roles: ['auditor'] }).expect(403);
     const after = await request(t.http).get('/api/v1/auth/me').set(bearer(admin)).expect(200);
     expect(after.body).toMatchObject({ active: true, roles: ['admin'] });
   });

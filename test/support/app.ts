@@ -26,6 +26,15 @@ export interface TestAppOptions {
   keysDir?: string;
 }
 
+const running = new WeakMap<object, TestApp>();
+
+/** The test app that serves `http` (helpers that need more than HTTP, e.g. the operator's grant approval). */
+export function testAppOf(http: TestApp['http']): TestApp {
+  const t = running.get(http as object);
+  if (!t) throw new Error('this HTTP server was not started by startTestApp');
+  return t;
+}
+
 /** The real API on a fresh database and bucket of the shared embedded servers. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const infra = testInfra();
@@ -50,5 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logger = new JsonLogger('info', (line) => logs.push(line));
   const clock = new Clock();
   const app = await createApi(config, { databaseUrl, s3 }, logger, clock);
-  return { app, http: app.getHttpServer(), config, databaseUrl, s3, clock, logs, close: () => app.close() };
+  const t: TestApp = { app, http: app.getHttpServer(), config, databaseUrl, s3, clock, logs, close: () => app.close() };
+  running.set(t.http as object, t);
+  return t;
 }

@@ -49,3 +49,18 @@ export async function sql<T = Record<string, unknown>>(databaseUrl: string, text
 export async function auditEvents(databaseUrl: string, where = 'TRUE', params: unknown[] = []): Promise<Array<{ action: string; outcome: string; target_id: string | null; actor_id: string | null; details: Record<string, unknown> }>> {
   return sql(databaseUrl, `SELECT action, outcome, target_id, actor_id, details FROM audit_events WHERE ${where} ORDER BY seq`, params);
 }
+
+type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
+
+/**
+ * Walks a freshly inserted (active) document to `status` along the lifecycle the
+ * database admits: on hold; or pending disposition with its keys erased; then destroyed.
+ */
+export async function driveTo(db: Queryable, documentId: string, status: 'active' | 'on_hold' | 'pending_disposition' | 'destroyed'): Promise<void> {
+  if (status === 'on_hold') await db.query(`UPDATE documents SET status = 'on_hold' WHERE id = $1`, [documentId]);
+  if (status === 'pending_disposition' || status === 'destroyed') {
+    await db.query(`UPDATE documents SET status = 'pending_disposition' WHERE id = $1`, [documentId]);
+    await db.query(`UPDATE document_versions SET wrapped_key = NULL WHERE document_id = $1`, [documentId]);
+  }
+  if (status === 'destroyed') await db.query(`UPDATE documents SET status = 'destroyed' WHERE id = $1`, [documentId]);
+}

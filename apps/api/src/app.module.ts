@@ -5,7 +5,7 @@ import { Clock } from '@kura/common';
 import { ConfigModule, KuraConfig } from '@kura/config';
 import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
-import { DOCUMENT_TOMBSTONES, DocumentsModule, SERIES_CHANGE_GUARD } from '@kura/documents';
+import { DOCUMENT_TOMBSTONES, DocumentServicesModule, SERIES_CHANGE_GUARD } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
 import { DispositionService, RetentionModule, SeriesService } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
@@ -30,7 +30,7 @@ export class AppModule {
         AccessModule,
         IdentityApiModule,
         CryptoModule,
-        DocumentsModule,
+        DocumentServicesModule,
         RetentionModule,
         RetentionHttpModule,
       ],

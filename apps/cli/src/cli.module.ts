@@ -6,6 +6,7 @@ import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
 import { DocumentsModule } from '@kura/documents';
 import type { Infrastructure } from '@kura/embedded';
+import { IdentityModule } from '@kura/identity';
 import { StorageModule } from '@kura/storage';
 
 /** The services operator commands need, without HTTP or the scheduler. */
@@ -15,7 +16,7 @@ export class CliModule {
     return {
       module: CliModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 2), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(infra.databaseUrl, 2), StorageModule.forRoot(infra.s3), AuditModule, CryptoModule, DocumentsModule, IdentityModule],
       providers: [{ provide: Clock, useValue: new Clock() }],
       exports: [Clock],
     };

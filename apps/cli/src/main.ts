@@ -8,12 +8,14 @@ import { startInfrastructure } from '@kura/embedded';
 import { CliModule } from './cli.module';
 import { runCli, USAGE as RETENTION_USAGE } from './cli';
 import { KEYS_USAGE, runKeysCommand } from './keys.command';
+import { runUsersCommand, USERS_USAGE } from './users.command';
 
 type Command = (args: string[], app: INestApplicationContext, out: (line: string) => void) => Promise<number>;
 
 /** name → command; each helper adds its own (the lead merges this table). */
 const commands: Record<string, { usage: string; run: Command }> = {
   keys: { usage: KEYS_USAGE, run: runKeysCommand },
+  users: { usage: USERS_USAGE, run: (args, app, out) => runUsersCommand(args, app, out, (line) => console.error(line)) },
 };
 
 /** Retention commands manage their own resources: verification is offline, seeding needs only the database. */

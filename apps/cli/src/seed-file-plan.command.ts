@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@kura/audit';
 import { Clock, JsonLogger } from '@kura/common';
 import { ConfigError, ConfigModule, loadConfig } from '@kura/config';
-import { DatabaseModule, migrate } from '@kura/database';
+import { DatabaseModule, migrate, TransactionRunner } from '@kura/database';
 import { startEmbeddedPostgres } from '@kura/embedded';
 import { RetentionRepository, SeriesRepository, SeriesService } from '@kura/retention';
 import type { CliIo } from './cli';
@@ -42,7 +42,7 @@ export async function seedFilePlanCommand(io: CliIo): Promise<number> {
     @Global()
     @Module({
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, 2), AuditModule],
-      providers: [{ provide: Clock, useValue: new Clock() }, SeriesRepository, RetentionRepository, SeriesService],
+      providers: [{ provide: Clock, useValue: new Clock() }, TransactionRunner, SeriesRepository, RetentionRepository, SeriesService],
       exports: [Clock],
     })
     class SeedModule {}

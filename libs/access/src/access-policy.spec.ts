@@ -196,4 +196,16 @@ describe(AbilityFactory.name, () => {
     expect(ability.can('read', documentSubject(doc({ classification: 0 })))).toBe(true);
     expect(ability.can('create', documentSubject(doc({ classification: 0 })))).toBe(false);
   });
+
+  it('the series is the records officers\' field: staff update title, tags and review date only', () => {
+    const subject = documentSubject(doc());
+    const specific = documentSubject(doc({ personalData: 'specific' }));
+    for (const [who, target] of [[ACTORS.staff, subject], [ACTORS.handler, specific]] as const) {
+      const ability = factory.forActor(who);
+      expect(['title', 'tags', 'reviewDueAt', 'seriesId'].map((f) => ability.can('update', target, f))).toEqual([true, true, true, false]);
+    }
+    for (const [who, target] of [[ACTORS.officer, subject], [ACTORS.officerHandler, specific]] as const) {
+      expect(factory.forActor(who).can('update', target, 'seriesId')).toBe(true);
+    }
+  });
 });

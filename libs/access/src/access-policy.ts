@@ -50,7 +50,12 @@ export type DocumentSubject = DocumentSubjectFields & ForcedSubject<'Document'>;
 export type AppSubject = SubjectType | DocumentSubject;
 export type AppAbility = MongoAbility<[Action, AppSubject], MongoQuery>;
 
-const STAFF_DOCUMENT_ACTIONS: Action[] = ['create', 'read', 'read_content', 'version', 'update'];
+const STAFF_DOCUMENT_ACTIONS: Action[] = ['create', 'read', 'read_content', 'version'];
+/**
+ * The metadata staff may `update`. Not `seriesId`: the series decides when a record is
+ * destroyed, so assigning it is the records officers' act (their `update` has no field list).
+ */
+export const STAFF_UPDATABLE_FIELDS = ['title', 'tags', 'reviewDueAt'];
 const RECORDS_OFFICER_DOCUMENT_ACTIONS: Action[] = ['read', 'update', 'reclassify', 'downgrade'];
 
 export function buildAbility(actor: Actor): AppAbility {
@@ -65,6 +70,7 @@ export function buildAbility(actor: Actor): AppAbility {
 
   if (roles.has(Role.Staff)) {
     can(STAFF_DOCUMENT_ACTIONS, 'Document', { ...inScope, ...notSpecific });
+    can('update', 'Document', STAFF_UPDATABLE_FIELDS, { ...inScope, ...notSpecific });
     can(['read', 'read_content'], 'Document', { classification: 0, ...notSpecific });
     can('reclassify', 'Document', { ...inScope, ...notSpecific, ownerId: actor.id });
     // An owner reads the access history of what they own and may still read.
@@ -72,6 +78,7 @@ export function buildAbility(actor: Actor): AppAbility {
     can('read_history', 'Document', { classification: 0, ...notSpecific, ownerId: actor.id });
     if (handler) {
       can(STAFF_DOCUMENT_ACTIONS, 'Document', { ...inScope, ...specific });
+      can('update', 'Document', STAFF_UPDATABLE_FIELDS, { ...inScope, ...specific });
       can('reclassify', 'Document', { ...inScope, ...specific, ownerId: actor.id });
       can('read_history', 'Document', { ...inScope, ...specific, ownerId: actor.id });
     }

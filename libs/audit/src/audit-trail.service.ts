@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode } from '@kura/common';
-import type { Actor } from '@kura/identity';
+import { type Actor, DomainError, ErrorCode } from '@kura/common';
 import { AuditCheckpointEntity } from './audit-checkpoint.entity';
 import { AuditCheckpointService } from './audit-checkpoint.service';
 import type { AuditEventView, Page, Paging } from './audit-query.types';
@@ -54,13 +53,6 @@ export class AuditTrailService {
       outcome: 'allowed',
       details: { filter: { ...q, page: undefined, pageSize: undefined }, page: result.page, returned: result.items.length, total: result.total },
     });
-    return result;
-  }
-
-  /** The access history of one target, audited as a read of that target's history. */
-  async historyOf(actor: Actor, targetType: string, targetId: string, p: Paging): Promise<Page<AuditEventView>> {
-    const result = await this.events.findByTarget(targetId, p);
-    await this.audit.record({ actor, action: 'audit.history.read', targetType, targetId, outcome: 'allowed', details: { returned: result.items.length } });
     return result;
   }
 

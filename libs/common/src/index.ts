@@ -1,3 +1,4 @@
+export * from './actor';
 export * from './domain-error';
 export * from './clock';
 export * from './request-context';

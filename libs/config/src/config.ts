@@ -44,6 +44,8 @@ export class KuraConfig {
   readonly lockoutMinutes!: number;
   readonly bootstrapAdminUsername!: string;
   readonly bootstrapAdminPassword?: string;
+  /** How long a privilege grant waits for a second administrator before it expires. */
+  readonly privilegeGrantTtlHours!: number;
   readonly maxUploadBytes!: number;
   /** Classified PDFs are stamped in memory: larger ones are refused rather than sent unlabelled. */
   readonly pdfStampMaxBytes!: number;
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     lockoutMinutes: int(env, 'LOCKOUT_MINUTES', 15, 1, 1440),
     bootstrapAdminUsername: str(env, 'BOOTSTRAP_ADMIN_USERNAME', 'admin'),
     bootstrapAdminPassword: env.BOOTSTRAP_ADMIN_PASSWORD || undefined,
+    privilegeGrantTtlHours: int(env, 'PRIVILEGE_GRANT_TTL_HOURS', 72, 1, 720),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
     pdfStampMaxBytes: int(env, 'PDF_STAMP_MAX_BYTES', 128 * 1024 ** 2, 1024, 2 * 1024 ** 3),
     auditCheckpointIntervalSeconds: int(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),

@@ -1,9 +1,9 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { KuraConfig } from '@kura/config';
 import { ContentCrypto } from './content-crypto';
 import { KeyRing } from './key-ring';
 
-@Global()
+/** Imported by the capability that needs it (documents): not global, so the dependency shows. */
 @Module({
   providers: [
     {

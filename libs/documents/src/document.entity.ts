@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { DocumentStatus } from './lifecycle/document-lifecycle';
 
 export const DOCUMENT_KINDS = ['policy', 'procedure', 'record'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -6,8 +7,6 @@ export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 export const PERSONAL_DATA_MARKINGS = ['none', 'personal', 'specific'] as const;
 export type PersonalDataMarking = (typeof PERSONAL_DATA_MARKINGS)[number];
 
-export const DOCUMENT_STATUSES = ['active', 'on_hold', 'pending_disposition', 'destroyed'] as const;
-export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
 /** An inventoried information asset (A.5.9): owner, classification, label, review date. */
 @Entity({ name: 'documents' })
@@ -39,6 +38,7 @@ export class DocumentEntity {
   @Column({ name: 'series_id', type: 'uuid', nullable: true })
   seriesId!: string | null;
 
+  /** Changed only through DocumentLifecycle (lifecycle/), guarded by a trigger. */
   @Column({ type: 'text' })
   status!: DocumentStatus;
 

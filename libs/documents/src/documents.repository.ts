@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AdmittedId, DocumentRows, SqlCondition } from '@kura/access';
 import { DocumentEntity, DocumentKind } from './document.entity';
+import type { DocumentStatus } from './lifecycle/document-lifecycle';
 import { DocumentVersionEntity } from './document-version.entity';
 
 export interface DocumentListFilter {
@@ -35,12 +36,16 @@ export interface InventoryRow extends DocumentEntity {
   totalSize: number;
 }
 
-export interface VersionObject {
-  versionId: string;
+/** A version as the lifecycle and other capabilities see it: no key material, only whether a key remains. */
+export interface VersionRecord {
+  id: string;
+  documentId: string;
   number: number;
-  storageKey: string;
-  sha256: string;
   size: number;
+  sha256: string;
+  storageKey: string;
+  hasKey: boolean;
+  createdAt: Date;
 }
 
 const DOC_COLUMNS = `d.id, d.title, d.kind, d.classification, d.department, d.owner_id AS "ownerId", d.tags,
@@ -56,10 +61,6 @@ function escapeLike(s: string): string {
 @Injectable()
 export class DocumentsRepository implements DocumentRows {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
 
   async insertDocument(manager: EntityManager, doc: DocumentEntity): Promise<void> {
     await manager.insert(DocumentEntity, doc);
@@ -192,13 +193,34 @@ export class DocumentsRepository implements DocumentRows {
     )) as InventoryRow[];
   }
 
-  /** Every stored object of every version of a document (for certified deletion and fixity). */
-  async listVersionObjects(documentId: string, manager: EntityManager = this.dataSource.manager): Promise<VersionObject[]> {
-    return (await manager.query(
-      `SELECT id AS "versionId", number, storage_key AS "storageKey", sha256, size::float8 AS size
-         FROM document_versions WHERE document_id = $1 ORDER BY number`,
-      [documentId],
-    )) as VersionObject[];
+  /** Locks the documents' rows in id order, so two transactions locking overlapping sets cannot deadlock. */
+  async lockStates(tx: EntityManager, ids: string[]): Promise<Array<{ id: string; status: DocumentStatus }>> {
+    if (!ids.length) return [];
+    return (await tx.query(`SELECT id, status FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids])) as Array<{ id: string; status: DocumentStatus }>;
+  }
+
+  /** One lifecycle transition (see lifecycle/document-lifecycle.ts); false when the row was not in `from`. */
+  async transition(tx: EntityManager, id: string, from: DocumentStatus, to: DocumentStatus, extra: { title?: string; updatedAt?: Date } = {}): Promise<boolean> {
+    const [, affected] = (await tx.query(
+      `UPDATE documents SET status = $3, title = COALESCE($4, title), updated_at = COALESCE($5, updated_at) WHERE id = $1 AND status = $2`,
+      [id, from, to, extra.title ?? null, extra.updatedAt ?? null],
+    )) as [unknown, number];
+    return affected === 1;
+  }
+
+  /** The versions of these documents, without key material: whether a key is still present. */
+  versionRecords(tx: EntityManager, documentIds: string[]): Promise<VersionRecord[]> {
+    return tx.query(
+      `SELECT id, document_id AS "documentId", number, size::float8 AS size, sha256, storage_key AS "storageKey",
+              wrapped_key IS NOT NULL AS "hasKey", created_at AS "createdAt"
+         FROM document_versions WHERE document_id = ANY($1::uuid[]) ORDER BY document_id, number`,
+      [documentIds],
+    ) as Promise<VersionRecord[]>;
+  }
+
+  /** Dead tuples of erased keys linger until vacuum; VACUUM cannot run inside a transaction. */
+  async vacuumVersions(): Promise<void> {
+    await this.dataSource.query('VACUUM document_versions');
   }
 
   /**

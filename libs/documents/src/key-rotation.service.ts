@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { DomainError, ErrorCode } from '@kura/common';
 import { ContentCrypto, KeyRing } from '@kura/crypto';
+import { TransactionRunner } from '@kura/database';
 import { DocumentsRepository } from './documents.repository';
 
 export interface RotationResult {
@@ -24,6 +25,7 @@ export class KeyRotationService {
     private readonly ring: KeyRing,
     private readonly crypto: ContentCrypto,
     private readonly repo: DocumentsRepository,
+    private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
   ) {}
 
@@ -41,7 +43,7 @@ export class KeyRotationService {
     let failed = 0;
     let after: string | undefined;
     for (;;) {
-      const batch = await this.repo.transaction(async (m) => {
+      const batch = await this.tx.run(async (m) => {
         const rows = await this.repo.lockVersionsNotWrappedUnder(m, kekId, batchSize, after);
         for (const row of rows) {
           try {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { S3Settings } from '@kura/config';
@@ -43,8 +42,4 @@ export async function startEmbeddedS3(directory: string, bucket: string, region:
     },
     stop: () => server.close(),
   };
-}
-
-export function randomBucketName(prefix: string): string {
-  return `${prefix}-${randomBytes(6).toString('hex')}`;
 }

@@ -5,6 +5,8 @@ import { canonicalJson, Clock } from '@kura/common';
 import type { Actor } from './actor';
 import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
 import type { AccessReviewSignoffEntity } from './access-review-signoff.entity';
+import { PrivilegeGrantsService } from './privilege-grants.service';
+import type { PrivilegeGrantView } from './privilege-grant.view';
 import type { UserEntity } from './user.entity';
 import { UserRepository } from './user.repository';
 import { privilegeView, type UserView } from './user.view';
@@ -31,6 +33,10 @@ export interface AccessReview {
   /** SHA-256 of the canonical JSON of `users`: a sign-off names the exact state it approved. */
   snapshotSha256: string;
   lastSignoff: SignoffView | null;
+  /** Grants waiting for a second administrator: not yet part of anyone's privileges. */
+  pendingGrants: PrivilegeGrantView[];
+  /** Grants approved, rejected, expired or withdrawn in the last 90 days, newest first. */
+  recentGrants: PrivilegeGrantView[];
 }
 
 function entry(user: UserEntity): AccessReviewEntry {
@@ -65,6 +71,7 @@ export class AccessReviewService {
   constructor(
     private readonly users: UserRepository,
     private readonly signoffs: AccessReviewSignoffRepository,
+    private readonly grants: PrivilegeGrantsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -72,13 +79,19 @@ export class AccessReviewService {
   async report(actor: Actor): Promise<AccessReview> {
     const users = (await this.users.listActive()).map(entry);
     const last = await this.signoffs.latest();
+    const grants = await this.grants.forReview();
     const review: AccessReview = {
       generatedAt: this.clock.now().toISOString(),
       users,
       snapshotSha256: snapshotHash(users),
       lastSignoff: last ? signoffView(last) : null,
+      pendingGrants: grants.pending,
+      recentGrants: grants.recent,
     };
-    await this.audit.record({ actor, action: 'access_review.read', outcome: 'allowed', targetType: 'AccessReview', details: { userCount: users.length } });
+    await this.audit.record({
+      actor, action: 'access_review.read', outcome: 'allowed', targetType: 'AccessReview',
+      details: { userCount: users.length, pendingGrants: grants.pending.length, recentGrants: grants.recent.length },
+    });
     return review;
   }
 

@@ -4,9 +4,11 @@ import { AccessReviewSignoffEntity } from './access-review-signoff.entity';
 import { AccessReviewSignoffRepository } from './access-review-signoff.repository';
 import { AccessReviewService } from './access-review.service';
 import { AuthService } from './auth.service';
-import { BootstrapAdminService } from './bootstrap-admin.service';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
+import { PrivilegeGrantEntity } from './privilege-grant.entity';
+import { PrivilegeGrantRepository } from './privilege-grant.repository';
+import { PrivilegeGrantsService } from './privilege-grants.service';
 import { SessionEntity } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { UserEntity } from './user.entity';
@@ -14,7 +16,7 @@ import { UserRepository } from './user.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, AccessReviewSignoffEntity])],
+  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, AccessReviewSignoffEntity, PrivilegeGrantEntity])],
   providers: [
     UserRepository,
     SessionRepository,
@@ -24,8 +26,10 @@ import { UsersService } from './users.service';
     AuthService,
     UsersService,
     AccessReviewService,
-    BootstrapAdminService,
+    PrivilegeGrantRepository,
+    PrivilegeGrantsService,
   ],
-  exports: [AuthService, UsersService, AccessReviewService, PasswordPolicy, PasswordHasher, UserRepository],
+  // BootstrapAdminService is provided by the api, whose start creates the first administrator (not by every importer, e.g. the CLI).
+  exports: [AuthService, UsersService, AccessReviewService, PrivilegeGrantsService, PasswordPolicy, PasswordHasher, UserRepository],
 })
 export class IdentityModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { Role } from './actor';
 import { UserEntity } from './user.entity';
 
@@ -37,6 +37,13 @@ export class UserRepository {
     return (await this.repo(manager).createQueryBuilder('u').where('lower(u.username) = lower(:username)', { username }).getCount()) > 0;
   }
 
+  /** id → username for the given ids (views of grants name both sides). */
+  async usernamesOf(ids: string[], manager?: EntityManager): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.repo(manager).find({ select: { id: true, username: true }, where: { id: In([...new Set(ids)]) } });
+    return new Map(rows.map((u) => [u.id, u.username]));
+  }
+
   list(): Promise<UserEntity[]> {
     return this.repo().find({ order: { username: 'ASC' } });
   }
@@ -52,10 +59,6 @@ export class UserRepository {
       [Role.Admin, exceptId],
     )) as unknown[];
     return rows.length;
-  }
-
-  countActiveAdmins(manager: EntityManager): Promise<number> {
-    return this.repo(manager).createQueryBuilder('u').where('u.active').andWhere(':role = ANY(u.roles)', { role: Role.Admin }).getCount();
   }
 
   insert(manager: EntityManager, user: NewUser): Promise<UserEntity> {

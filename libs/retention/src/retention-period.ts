@@ -23,10 +23,6 @@ export function parseTrigger(value: string): RetentionTrigger | undefined {
   return value === 'created' ? { kind: 'created' } : { kind: 'event', event: value.slice('event:'.length) };
 }
 
-export function formatTrigger(trigger: RetentionTrigger): string {
-  return trigger.kind === 'created' ? 'created' : `event:${trigger.event}`;
-}
-
 function daysInMonthUtc(year: number, monthIndex: number): number {
   return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TransactionRunner } from '@kura/database';
 import { DocumentsModule } from '@kura/documents';
 import { Signer } from '@kura/signing';
 import { CERTIFICATE_SIGNER, DispositionExecutor } from './disposition/disposition.executor';
@@ -17,11 +18,12 @@ import { SeriesService } from './series/series.service';
  * and the crypto module the documents capability needs.
  */
 @Module({
-  // Crypto-erase goes through the documents capability's repository (its aggregate, its SQL).
+  // A document's life (holds, crypto-erase, destruction) changes only through the documents capability's DocumentLifecycle.
   imports: [DocumentsModule],
   providers: [
     // Certificates are signed with the service key that also signs audit checkpoints (KEYS_DIR).
     { provide: CERTIFICATE_SIGNER, useExisting: Signer },
+    TransactionRunner,
     SeriesRepository,
     SeriesService,
     RetentionRepository,

@@ -53,7 +53,7 @@ const FACTS = `
          x.extended_until AS "extendedUntil",
          ${ACTIVE_HOLDS} AS "activeHolds",
          COALESCE((SELECT jsonb_object_agg(e.event, e.occurred_at) FROM retention_events e WHERE e.document_id = d.id), '{}'::jsonb) AS events
-    FROM documents d
+    FROM document_facts d
     LEFT JOIN record_series s ON s.id = d.series_id
     LEFT JOIN LATERAL (SELECT ${TRIGGER_AT} AS trigger_at) t ON s.id IS NOT NULL
     LEFT JOIN retention_extensions x ON x.document_id = d.id`;
@@ -77,7 +77,11 @@ export interface VersionFacts {
   createdAt: Date;
 }
 
-/** Retention's reads of documents, events, holds and extensions. */
+/**
+ * Retention's reads of events, holds and extensions, and of documents through the documents
+ * capability's read-only views (`document_facts`, `document_version_facts`): retention never
+ * names the documents tables; it changes a document's life through DocumentLifecycle.
+ */
 @Injectable()
 export class RetentionRepository {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
@@ -86,14 +90,14 @@ export class RetentionRepository {
   async facts(m: EntityManager, ids: string[], lock = false): Promise<DocumentFacts[]> {
     if (!ids.length) return [];
     // Locks in id order, so two transactions locking overlapping sets cannot deadlock.
-    if (lock) await m.query(`SELECT id FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+    if (lock) await m.query(`SELECT id FROM document_facts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
     return (await m.query(`${FACTS} WHERE d.id = ANY($1::uuid[]) ORDER BY d.id`, [ids])) as DocumentFacts[];
   }
 
   /** Held, not destroyed documents of a series, locked: the ones whose retention must not shrink. */
   async heldInSeries(m: EntityManager, seriesId: string): Promise<DocumentFacts[]> {
     const ids = (await m.query(
-      `SELECT DISTINCT d.id FROM documents d JOIN legal_hold_documents hd ON hd.document_id = d.id JOIN legal_holds h ON h.id = hd.hold_id
+      `SELECT DISTINCT d.id FROM document_facts d JOIN legal_hold_documents hd ON hd.document_id = d.id JOIN legal_holds h ON h.id = hd.hold_id
         WHERE d.series_id = $1 AND h.released_at IS NULL AND d.status <> 'destroyed' ORDER BY d.id`,
       [seriesId],
     )) as Array<{ id: string }>;
@@ -121,8 +125,8 @@ export class RetentionRepository {
   versions(m: EntityManager, documentIds: string[]): Promise<VersionFacts[]> {
     return m.query(
       `SELECT id, document_id AS "documentId", number, size::bigint::float8 AS size, sha256, storage_key AS "storageKey",
-              wrapped_key IS NOT NULL AS "hasKey", created_at AS "createdAt"
-         FROM document_versions WHERE document_id = ANY($1::uuid[]) ORDER BY document_id, number`,
+              has_key AS "hasKey", created_at AS "createdAt"
+         FROM document_version_facts WHERE document_id = ANY($1::uuid[]) ORDER BY document_id, number`,
       [documentIds],
     ) as Promise<VersionFacts[]>;
   }
@@ -173,20 +177,20 @@ export class RetentionRepository {
     return this.dataSource.transaction(async (m) => {
       await m.query(
         `INSERT INTO fixity_checks (version_id, checked_at)
-         SELECT v.id, '-infinity' FROM document_versions v WHERE v.wrapped_key IS NOT NULL
+         SELECT v.id, '-infinity' FROM document_version_facts v WHERE v.has_key
          ON CONFLICT ON CONSTRAINT pk_fixity_checks DO NOTHING`,
       );
       return (await m.query(
         `WITH claimed AS (
            SELECT f.version_id FROM fixity_checks f
-             JOIN document_versions v ON v.id = f.version_id
-             JOIN documents d ON d.id = v.document_id
-            WHERE v.wrapped_key IS NOT NULL AND d.status <> 'destroyed'
+             JOIN document_version_facts v ON v.id = f.version_id
+             JOIN document_facts d ON d.id = v.document_id
+            WHERE v.has_key AND d.status <> 'destroyed'
             ORDER BY f.checked_at, f.version_id
             LIMIT $2
             FOR UPDATE OF f SKIP LOCKED),
          updated AS (
-           UPDATE fixity_checks f SET checked_at = $1, ok = NULL FROM claimed, document_versions v
+           UPDATE fixity_checks f SET checked_at = $1, ok = NULL FROM claimed, document_version_facts v
             WHERE f.version_id = claimed.version_id AND v.id = f.version_id
            RETURNING v.id, v.document_id AS "documentId", v.number, v.sha256)
          SELECT * FROM updated`,
@@ -197,10 +201,5 @@ export class RetentionRepository {
 
   async recordFixity(versionId: string, ok: boolean): Promise<void> {
     await this.dataSource.query(`UPDATE fixity_checks SET ok = $2 WHERE version_id = $1`, [versionId, ok]);
-  }
-
-  async setStatus(m: EntityManager, documentIds: string[], status: 'active' | 'on_hold'): Promise<void> {
-    if (!documentIds.length) return;
-    await m.query(`UPDATE documents SET status = $2 WHERE id = ANY($1::uuid[]) AND status IN ('active', 'on_hold')`, [documentIds, status]);
   }
 }

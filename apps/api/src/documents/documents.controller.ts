@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduc
 import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
 import { PagingQuery } from '@kura/audit';
-import { DocumentsService, ListDocumentsQuery, UpdateDocumentDto } from '@kura/documents';
+import { DocumentContentService, DocumentMetadataService, DocumentQueriesService, DocumentWritesService, ListDocumentsQuery, UpdateDocumentDto } from '@kura/documents';
 import { CurrentActor, type Actor } from '@kura/identity';
 import { ContentQuery } from './content.query';
 import { sendContent } from './content-response';
@@ -30,7 +30,12 @@ const UPLOAD_SCHEMA = {
 @ApiBearerAuth()
 @Controller('documents')
 export class DocumentsController {
-  constructor(private readonly documents: DocumentsService) {}
+  constructor(
+    private readonly writes: DocumentWritesService,
+    private readonly metadata: DocumentMetadataService,
+    private readonly queries: DocumentQueriesService,
+    private readonly downloads: DocumentContentService,
+  ) {}
 
   @Post()
   @Policy('create', 'Document')
@@ -38,7 +43,7 @@ export class DocumentsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody(UPLOAD_SCHEMA)
   create(@CurrentActor() actor: Actor, @Req() req: Request) {
-    return this.documents.create(actor, { contentType: req.headers['content-type'], body: req });
+    return this.writes.create(actor, { contentType: req.headers['content-type'], body: req });
   }
 
   @Get()
@@ -50,13 +55,13 @@ export class DocumentsController {
       'there are more than `total`. For the next page pass `nextCursor` as `after` (keyset, same cost at any depth) instead of `page`.',
   })
   list(@CurrentActor() actor: Actor, @Query() query: ListDocumentsQuery) {
-    return this.documents.list(actor, query);
+    return this.queries.list(actor, query);
   }
 
   @Get(':id')
   @Policy('read', 'Document')
   async get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const { document, etag } = await this.documents.get(actor, id);
+    const { document, etag } = await this.queries.get(actor, id);
     res.setHeader('ETag', etag);
     return document;
   }
@@ -65,7 +70,7 @@ export class DocumentsController {
   @Policy('read_content', 'Document')
   @ApiProduces('application/octet-stream', 'application/pdf')
   async content(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Query() query: ContentQuery, @Res() res: Response) {
-    await sendContent(res, await this.documents.download(actor, id, query.version));
+    await sendContent(res, await this.downloads.download(actor, id, query.version));
   }
 
   @Post(':id/versions')
@@ -74,7 +79,7 @@ export class DocumentsController {
   @ApiHeader({ name: 'If-Match', required: true, description: 'the ETag of the current version' })
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' }, comment: { type: 'string' } } } })
   async addVersion(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const { document, etag } = await this.documents.addVersion(actor, id, ifMatch, { contentType: req.headers['content-type'], body: req });
+    const { document, etag } = await this.writes.addVersion(actor, id, ifMatch, { contentType: req.headers['content-type'], body: req });
     res.setHeader('ETag', etag);
     return document;
   }
@@ -82,7 +87,7 @@ export class DocumentsController {
   @Get(':id/versions')
   @Policy('read', 'Document')
   versions(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
-    return this.documents.listVersions(actor, id);
+    return this.queries.listVersions(actor, id);
   }
 
   @Post(':id/versions/:n/restore')
@@ -90,7 +95,7 @@ export class DocumentsController {
   @Policy('version', 'Document')
   @ApiHeader({ name: 'If-Match', required: false })
   async restore(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Param('n', ParseIntPipe) n: number, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
-    const { document, etag } = await this.documents.restore(actor, id, n, ifMatch);
+    const { document, etag } = await this.writes.restore(actor, id, n, ifMatch);
     res.setHeader('ETag', etag);
     return document;
   }
@@ -99,7 +104,7 @@ export class DocumentsController {
   @Patch(':id')
   @Policy('read', 'Document')
   async update(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateDocumentDto, @Res({ passthrough: true }) res: Response) {
-    const { document, etag } = await this.documents.update(actor, id, dto);
+    const { document, etag } = await this.metadata.update(actor, id, dto);
     res.setHeader('ETag', etag);
     return document;
   }
@@ -108,6 +113,6 @@ export class DocumentsController {
   @Policy('read_history', 'Document')
   @ApiOperation({ summary: 'The audit events of one document, newest first, paged with a total' })
   accessHistory(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Query() query: PagingQuery) {
-    return this.documents.accessHistory(actor, id, query);
+    return this.queries.accessHistory(actor, id, query);
   }
 }

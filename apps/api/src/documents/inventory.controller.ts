@@ -2,14 +2,14 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Policy } from '@kura/access';
-import { DocumentsService, inventoryCsv, InventoryQuery } from '@kura/documents';
+import { DocumentQueriesService, inventoryCsv, InventoryQuery } from '@kura/documents';
 import { CurrentActor, type Actor } from '@kura/identity';
 
 @ApiTags('reports')
 @ApiBearerAuth()
 @Controller('reports')
 export class InventoryController {
-  constructor(private readonly documents: DocumentsService) {}
+  constructor(private readonly documents: DocumentQueriesService) {}
 
   /** 情報資産台帳 (A.5.9): metadata only, never content. */
   @Get('inventory')

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { IdentityModule } from '@kura/identity';
+import { BootstrapAdminService, IdentityModule } from '@kura/identity';
 import { AccessReviewController } from './access-review.controller';
 import { AuthController } from './auth.controller';
 import { UsersController } from './users.controller';
@@ -8,5 +8,7 @@ import { UsersController } from './users.controller';
 @Module({
   imports: [IdentityModule],
   controllers: [AuthController, UsersController, AccessReviewController],
+  // The api's first start creates the first administrator.
+  providers: [BootstrapAdminService],
 })
 export class IdentityApiModule {}

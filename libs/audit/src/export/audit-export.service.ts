@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { type Actor, Clock, DomainError, ErrorCode } from '@kura/common';
 import { KuraConfig } from '@kura/config';
-import type { Actor } from '@kura/identity';
 import type { AuditEventFilter, AuditEventView } from '../audit-query.types';
 import { AuditRepository } from '../audit.repository';
 import { AuditService } from '../audit.service';

@@ -5,6 +5,8 @@ import { AuditAppendOnly1764000200000 } from './1764000200000-audit-append-only'
 import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
+import { DocumentsLifecycle1764000450000 } from './1764000450000-documents-lifecycle';
+import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 import { AuditPending1764001400000 } from './1764001400000-audit-pending';
 import { DocumentListIndex1764001400100 } from './1764001400100-document-list-index';
 
@@ -19,6 +21,8 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Documents1764000300000,
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
+  DocumentsLifecycle1764000450000,
+  IdentityPrivilegeGrants1764000910000,
   AuditPending1764001400000,
   DocumentListIndex1764001400100,
 ];

@@ -4,7 +4,8 @@ import { EntityManager } from 'typeorm';
 import { AuditService } from '@kura/audit';
 import { Clock } from '@kura/common';
 import { KuraConfig } from '@kura/config';
-import { DocumentsRepository } from '@kura/documents';
+import { TransactionRunner } from '@kura/database';
+import { DocumentLifecycle, VersionRecord } from '@kura/documents';
 import { ObjectStore } from '@kura/storage';
 import { buildCertificate, DestroyedRecordFacts } from '../certificate/certificate.builder';
 import { certificateBytes, signCertificate } from '../certificate/certificate-signing';
@@ -16,6 +17,10 @@ import { DispositionRepository, ItemRow } from './disposition.repository';
 import { reasonFor } from './disposition-views';
 
 export const CERTIFICATE_SIGNER = Symbol('CERTIFICATE_SIGNER');
+
+function certifiedVersion(v: VersionRecord): ErasedResult['versions'][number] {
+  return { number: v.number, sha256: v.sha256, size: Number(v.size), createdAt: new Date(v.createdAt).toISOString(), objectKey: v.storageKey, dataKeyErased: !v.hasKey };
+}
 
 type Who = { id: string; username: string } | null;
 
@@ -50,8 +55,9 @@ export class DispositionExecutor {
 
   constructor(
     private readonly repo: DispositionRepository,
+    private readonly tx: TransactionRunner,
     private readonly retention: RetentionRepository,
-    private readonly documents: DocumentsRepository,
+    private readonly lifecycle: DocumentLifecycle,
     private readonly store: ObjectStore,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -61,7 +67,7 @@ export class DispositionExecutor {
 
   /** Runs (or resumes) a batch to completion; returns false when a step must be retried later. */
   async execute(batchId: string, executor: Who): Promise<boolean> {
-    const items = await this.repo.items(this.repo.dataSource.manager, batchId);
+    const items = await this.repo.items(this.tx.outside, batchId);
     let complete = true;
     for (const item of items) {
       if (item.state !== 'pending' && item.state !== 'erased') continue;
@@ -77,8 +83,8 @@ export class DispositionExecutor {
     }
     if (!complete) return false;
     // Erased key rows survive as dead tuples until vacuumed.
-    await this.repo.vacuumKeyTable().catch((err: unknown) => {
-      this.logger.warn({ msg: 'VACUUM of document_versions failed; autovacuum will reclaim the erased keys later', error: err instanceof Error ? err.message : String(err) });
+    await this.lifecycle.vacuumErasedKeys().catch((err: unknown) => {
+      this.logger.warn({ msg: 'vacuuming the erased data keys failed; autovacuum will reclaim them later', error: err instanceof Error ? err.message : String(err) });
     });
     return this.finish(batchId, executor);
   }
@@ -91,21 +97,25 @@ export class DispositionExecutor {
   private async runItem(batchId: string, documentId: string, executor: Who): Promise<void> {
     const erased = await this.erase(batchId, documentId, executor);
     if (!erased) return;
-    // A.8.10: objects are deleted and verified gone before the deletion is recorded.
+    // A.8.10: objects are deleted and verified gone before the deletion is recorded. The
+    // versions are read again: after the erase no version can be added (state machine + trigger).
+    const versions = await this.lifecycle.versionsOf(this.tx.outside, [documentId]);
     const verification: DestroyedResult['verification'] = [];
-    for (const v of erased.versions) {
-      await this.store.delete(v.objectKey);
-      const absent = (await this.store.stat(v.objectKey)) === null;
-      verification.push({ objectKey: v.objectKey, objectDeleted: true, absent, verifiedAt: this.clock.now().toISOString() });
-      if (!absent) throw new Error(`object ${v.objectKey} is still present after deletion`);
+    for (const v of versions) {
+      await this.store.delete(v.storageKey);
+      const absent = (await this.store.stat(v.storageKey)) === null;
+      verification.push({ objectKey: v.storageKey, objectDeleted: true, absent, verifiedAt: this.clock.now().toISOString() });
+      if (!absent) throw new Error(`object ${v.storageKey} is still present after deletion`);
     }
-    await this.repo.dataSource.transaction(async (m) => {
+    await this.tx.run(async (m) => {
       const item = await this.repo.lockItem(m, batchId, documentId);
       if (!item || item.state !== 'erased') return; // another executor recorded it first
       const batch = (await this.repo.findBatch(m, batchId))!;
       const now = this.clock.now();
-      const result: DestroyedResult = { ...(item.result as unknown as ErasedResult), destroyedAt: now.toISOString(), verification };
-      await this.repo.markDestroyed(m, documentId, result.record.personalData === 'specific' ? SPECIFIC_TITLE_PLACEHOLDER : null, now);
+      const erasedResult = item.result as unknown as ErasedResult;
+      // Refuses while any key or object remains; answers exactly what was destroyed, for the certificate.
+      const destroyed = await this.lifecycle.markDestroyed(m, documentId, now, erasedResult.record.personalData === 'specific' ? SPECIFIC_TITLE_PLACEHOLDER : undefined);
+      const result: DestroyedResult = { ...erasedResult, versions: destroyed.map(certifiedVersion), destroyedAt: now.toISOString(), verification };
       await this.repo.updateItem(m, batchId, documentId, 'destroyed', result, now);
       await this.audit.append(m, {
         actor: executor,
@@ -129,7 +139,7 @@ export class DispositionExecutor {
 
   /** Step 1 under row locks: re-check, then crypto-erase. Returns what to delete, or null when nothing is left to do. */
   private async erase(batchId: string, documentId: string, executor: Who): Promise<ErasedResult | null> {
-    return this.repo.dataSource.transaction(async (m) => {
+    return this.tx.run(async (m) => {
       const item = await this.repo.lockItem(m, batchId, documentId);
       if (!item) return null;
       if (item.state === 'erased') return item.result as unknown as ErasedResult;
@@ -149,10 +159,11 @@ export class DispositionExecutor {
       if (!f.dispositionAt || f.dispositionAt > now || (f.extendedUntil && f.extendedUntil > now)) return skip('not due at execution', 'denied');
       if (f.disposition === 'review' && item.decision !== 'destroy') return skip('review decision missing', 'denied');
 
-      const versions = await this.retention.versions(m, [documentId]);
-      // SPEC §3 crypto-erase: every wrapped data key of every version, in this transaction.
-      const keysErased = await this.documents.eraseDataKeys(m, documentId);
-      await this.repo.markPendingDisposition(m, documentId);
+      // From here on the document takes no new version, key or metadata; then SPEC §3
+      // crypto-erase: every wrapped data key of every version, in this transaction.
+      await this.lifecycle.markPendingDisposition(m, documentId);
+      const keysErased = await this.lifecycle.eraseKeys(m, documentId);
+      const versions = await this.lifecycle.versionsOf(m, [documentId]);
       const result: ErasedResult = {
         holdCheckedAt: now.toISOString(),
         erasedAt: now.toISOString(),
@@ -173,7 +184,7 @@ export class DispositionExecutor {
           dueReason: reasonFor(f),
           createdAt: f.createdAt.toISOString(),
         },
-        versions: versions.map((v) => ({ number: v.number, sha256: v.sha256, size: Number(v.size), createdAt: v.createdAt.toISOString(), objectKey: v.storageKey, dataKeyErased: true })),
+        versions: versions.map(certifiedVersion),
       };
       await this.repo.updateItem(m, batchId, documentId, 'erased', result, null);
       await this.audit.append(m, {
@@ -207,7 +218,7 @@ export class DispositionExecutor {
 
   /** Issues the one certificate of the batch once every item is finished. */
   private async finish(batchId: string, executor: Who): Promise<boolean> {
-    return this.repo.dataSource.transaction(async (m) => {
+    return this.tx.run(async (m) => {
       const batch = await this.repo.findBatch(m, batchId, true);
       if (!batch || batch.state === 'completed') return true;
       if (batch.state !== 'executing') return false;

@@ -159,20 +159,6 @@ export class DispositionRepository {
     return rows.map((r) => r.id);
   }
 
-  async markPendingDisposition(m: EntityManager, documentId: string): Promise<void> {
-    await m.query(`UPDATE documents SET status = 'pending_disposition' WHERE id = $1`, [documentId]);
-  }
-
-  /** The tombstone: the row stays (id, series, classification, versions' hashes and sizes); the title goes for `specific`. */
-  async markDestroyed(m: EntityManager, documentId: string, title: string | null, at: Date): Promise<void> {
-    await m.query(`UPDATE documents SET status = 'destroyed', title = COALESCE($2, title), updated_at = $3 WHERE id = $1`, [documentId, title, at]);
-  }
-
-  /** Dead tuples of erased keys linger until vacuum; VACUUM cannot run inside a transaction. */
-  async vacuumKeyTable(): Promise<void> {
-    await this.dataSource.query('VACUUM document_versions');
-  }
-
   /** Where a destroyed document's certificate is: for tombstones. */
   async destructionOf(m: EntityManager, documentId: string): Promise<{ batchId: string; destroyedAt: Date } | null> {
     const rows = (await m.query(`SELECT batch_id AS "batchId", finished_at AS "destroyedAt" FROM disposition_items WHERE document_id = $1 AND state = 'destroyed'`, [

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DocumentAccess, RETENTION_DOCUMENT_ACTION, type Visibility } from '@kura/access';
 import { AuditService, type Page, type PagingQuery } from '@kura/audit';
 import { canonicalJson, Clock, DomainError, ErrorCode, classificationName } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { renderCertificatePdf } from '../certificate/certificate-pdf';
 import { serializeSignedCertificate } from '../certificate/certificate-signing';
@@ -32,6 +33,7 @@ export interface ProposalView extends BatchView {
 @Injectable()
 export class DispositionService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly repo: DispositionRepository,
     private readonly retention: RetentionRepository,
     private readonly executor: DispositionExecutor,
@@ -44,7 +46,7 @@ export class DispositionService {
   async due(actor: Actor, query: PagingQuery = {}): Promise<Page<DueItemView>> {
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 50;
-    const { rows, total } = await this.retention.duePage(this.retention.dataSource.manager, this.clock.now(), this.access.filter(actor, 'read'), { limit: pageSize, offset: (page - 1) * pageSize });
+    const { rows, total } = await this.retention.duePage(this.tx.outside, this.clock.now(), this.access.filter(actor, 'read'), { limit: pageSize, offset: (page - 1) * pageSize });
     await this.audit.record({ actor, action: 'disposition.due.list', targetType: 'Disposition', outcome: 'allowed', details: { page, pageSize, returned: rows.length, total } });
     return { items: rows.map(dueItemView), page, pageSize, total };
   }
@@ -65,7 +67,7 @@ export class DispositionService {
 
   async propose(actor: Actor, dto: ProposeBatchDto): Promise<ProposalView> {
     const now = this.clock.now();
-    const outcome = await this.repo.dataSource.transaction(async (m) => {
+    const outcome = await this.tx.run(async (m) => {
       const facts = await this.retention.facts(m, dto.documentIds, true);
       // Hidden documents answer like missing ones, and the probe is audited (SPEC §4).
       await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'disposition.propose', m);
@@ -125,7 +127,7 @@ export class DispositionService {
   /** Four-eyes (A.5.3 segregation of duties): a second records officer approves, then the batch executes. */
   async approve(actor: Actor, id: string, dto: ApproveBatchDto): Promise<BatchView> {
     const now = this.clock.now();
-    const outcome = await this.repo.dataSource.transaction(async (m) => {
+    const outcome = await this.tx.run(async (m) => {
       const batch = await this.repo.findBatch(m, id, true);
       if (!batch) return { error: DomainError.notFound('disposition batch') };
       if (batch.proposedBy === actor.id) {
@@ -179,7 +181,7 @@ export class DispositionService {
 
   /** Withdraws a proposal that has not been approved (either officer); audited. */
   async cancel(actor: Actor, id: string): Promise<BatchView> {
-    await this.repo.dataSource.transaction(async (m) => {
+    await this.tx.run(async (m) => {
       const batch = await this.repo.findBatch(m, id, true);
       if (!batch) throw DomainError.notFound('disposition batch');
       if (batch.state !== 'proposed') throw new DomainError(ErrorCode.Conflict, `The batch is ${batch.state}: only a proposal can be cancelled.`);
@@ -193,7 +195,7 @@ export class DispositionService {
 
   /** `GET /disposition/batches/:id`: audited; documents the reader may not see only as a count. */
   async batch(actor: Actor, id: string): Promise<BatchView> {
-    const m = this.repo.dataSource.manager;
+    const m = this.tx.outside;
     if (!(await this.repo.findBatch(m, id))) {
       await this.audit.record({ actor, action: 'disposition.batch.read', targetType: 'DispositionBatch', targetId: id, outcome: 'failed', details: { reason: 'not-found' } });
       throw DomainError.notFound('disposition batch');
@@ -207,13 +209,13 @@ export class DispositionService {
   async batches(actor: Actor, query: PagingQuery): Promise<Page<BatchSummaryView>> {
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 50;
-    const { rows, total } = await this.repo.listBatches(this.repo.dataSource.manager, { limit: pageSize, offset: (page - 1) * pageSize });
+    const { rows, total } = await this.repo.listBatches(this.tx.outside, { limit: pageSize, offset: (page - 1) * pageSize });
     await this.audit.record({ actor, action: 'disposition.batch.list', targetType: 'DispositionBatch', outcome: 'allowed', details: { page, pageSize, returned: rows.length, total } });
     return { items: rows.map((b) => batchSummaryView(b, b.state === 'completed')), page, pageSize, total };
   }
 
   private async view(actor: Actor, id: string): Promise<BatchView> {
-    const m = this.repo.dataSource.manager;
+    const m = this.tx.outside;
     const b = await this.repo.findBatch(m, id);
     if (!b) throw DomainError.notFound('disposition batch');
     const items = await this.repo.items(m, id);
@@ -223,13 +225,13 @@ export class DispositionService {
 
   /** For a destroyed document's metadata: when, by which batch, and where its certificate is. */
   async tombstone(documentId: string): Promise<{ destroyedAt: string; batchId: string; certificate: string } | null> {
-    const d = await this.repo.destructionOf(this.repo.dataSource.manager, documentId);
+    const d = await this.repo.destructionOf(this.tx.outside, documentId);
     if (!d) return null;
     return { destroyedAt: d.destroyedAt.toISOString(), batchId: d.batchId, certificate: `/api/v1/disposition/batches/${d.batchId}/certificate` };
   }
 
   private async signedCertificate(id: string): Promise<SignedCertificate | null> {
-    const m = this.repo.dataSource.manager;
+    const m = this.tx.outside;
     const row = await this.repo.certificate(m, id);
     if (!row) return null;
     return {
@@ -244,7 +246,7 @@ export class DispositionService {
    * count, and a `redaction` note saying the signature covers the full certificate.
    */
   async certificate(actor: Actor, id: string, format: CertificateFormat): Promise<{ contentType: string; body: Buffer; filename: string }> {
-    const m = this.repo.dataSource.manager;
+    const m = this.tx.outside;
     const batch = await this.repo.findBatch(m, id);
     const signed = batch && (await this.signedCertificate(id));
     if (!signed) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DocumentAccess, RETENTION_DOCUMENT_ACTION } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { RetentionRepository } from '../retention.repository';
 import { isShortening, parseTrigger } from '../retention-period';
@@ -18,6 +19,7 @@ export interface RecordedEvent {
 @Injectable()
 export class RetentionEventsService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly retention: RetentionRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -31,7 +33,7 @@ export class RetentionEventsService {
     if (occurredAt.getTime() > this.clock.now().getTime()) {
       throw DomainError.validation('occurredAt must not be in the future.', [{ field: 'occurredAt', messages: ['occurredAt must not be in the future'] }]);
     }
-    return this.retention.dataSource.transaction(async (m) => {
+    return this.tx.run(async (m) => {
       const facts = await this.retention.facts(m, dto.documentIds, true);
       // Documents the officer may not see answer like missing ones, and the probe is audited (SPEC §4).
       await this.access.requireAll(actor, dto.documentIds, RETENTION_DOCUMENT_ACTION, 'retention.event.record', m);

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DocumentAccess, RETENTION_DOCUMENT_ACTION } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
+import { DocumentLifecycle } from '@kura/documents';
 import type { Actor } from '@kura/identity';
 import { RetentionRepository } from '../retention.repository';
 import { CreateHoldDto } from './create-hold.dto';
@@ -41,15 +43,17 @@ function holdView(h: HoldRow, visible: ReadonlySet<string>): HoldView {
 @Injectable()
 export class HoldsService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly holds: HoldsRepository,
     private readonly retention: RetentionRepository,
+    private readonly lifecycle: DocumentLifecycle,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly access: DocumentAccess,
   ) {}
 
   async create(actor: Actor, dto: CreateHoldDto): Promise<HoldView> {
-    const hold = await this.holds.dataSource.transaction(async (m) => {
+    const hold = await this.tx.run(async (m) => {
       // Row locks serialise a new hold with a disposition executing on the same documents.
       const facts = await this.retention.facts(m, dto.documentIds, true);
       // Documents the officer may not see answer like missing ones, and the probe is audited (SPEC §4).
@@ -57,7 +61,7 @@ export class HoldsService {
       const gone = facts.filter((f) => f.status === 'destroyed' || f.status === 'pending_disposition').map((f) => f.id);
       if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
       const id = await this.holds.insert(m, { name: dto.name, reason: dto.reason, by: actor, at: this.clock.now(), documentIds: dto.documentIds });
-      await this.retention.setStatus(m, dto.documentIds, 'on_hold');
+      await this.lifecycle.placeHold(m, dto.documentIds);
       await this.audit.append(m, { actor, action: 'hold.create', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: dto.name, documentIds: dto.documentIds } });
       for (const documentId of dto.documentIds) {
         await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
@@ -77,7 +81,7 @@ export class HoldsService {
   }
 
   async release(actor: Actor, id: string): Promise<HoldView> {
-    const hold = await this.holds.dataSource.transaction(async (m) => {
+    const hold = await this.tx.run(async (m) => {
       const current = await this.holds.find(m, id, true);
       if (!current) throw DomainError.notFound('hold');
       if (current.releasedAt) throw new DomainError(ErrorCode.Conflict, 'The hold has already been released.');
@@ -87,7 +91,7 @@ export class HoldsService {
       await this.holds.release(m, id, actor, this.clock.now());
       const stillHeld = await this.holds.stillHeld(m, current.documentIds);
       // Releasing the last hold makes a record eligible for disposition again.
-      await this.retention.setStatus(m, current.documentIds.filter((d) => !stillHeld.has(d)), 'active');
+      await this.lifecycle.releaseHold(m, current.documentIds.filter((d) => !stillHeld.has(d)));
       await this.audit.append(m, { actor, action: 'hold.release', targetType: 'Hold', targetId: id, outcome: 'allowed', details: { name: current.name, documentIds: current.documentIds } });
       for (const documentId of current.documentIds) {
         await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
 import { Clock } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import { DispositionExecutor } from '../disposition/disposition.executor';
 import { reasonFor } from '../disposition/disposition-views';
 import { RetentionRepository } from '../retention.repository';
@@ -13,6 +14,7 @@ export class RetentionSweepService {
   private readonly logger = new Logger(RetentionSweepService.name);
 
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly retention: RetentionRepository,
     private readonly executor: DispositionExecutor,
     private readonly audit: AuditService,
@@ -21,10 +23,10 @@ export class RetentionSweepService {
 
   async sweep(): Promise<{ noticed: number }> {
     const now = this.clock.now();
-    const due = await this.retention.due(this.retention.dataSource.manager, now);
+    const due = await this.retention.due(this.tx.outside, now);
     let noticed = 0;
     for (let i = 0; i < due.length; i += CHUNK) {
-      noticed += await this.retention.dataSource.transaction(async (m) => {
+      noticed += await this.tx.run(async (m) => {
         let n = 0;
         for (const f of due.slice(i, i + CHUNK)) {
           // The primary key (document, date) makes concurrent sweeps notice a document once.

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '@kura/audit';
 import { Clock, DomainError, ErrorCode } from '@kura/common';
+import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { FilePlanEntry, seedFilePlan } from '../file-plan/file-plan';
 import { RetentionRepository } from '../retention.repository';
@@ -38,6 +39,7 @@ export interface SeedResult {
 @Injectable()
 export class SeriesService {
   constructor(
+    private readonly tx: TransactionRunner,
     private readonly repo: SeriesRepository,
     private readonly retention: RetentionRepository,
     private readonly audit: AuditService,
@@ -55,7 +57,7 @@ export class SeriesService {
       disposition: dto.disposition,
       citation: dto.citation,
     };
-    const row = await this.repo.dataSource.transaction(async (m) => {
+    const row = await this.tx.run(async (m) => {
       const created = await this.repo.insert(m, input, actor.id, this.clock.now());
       if (!created) return null;
       await this.audit.append(m, {
@@ -74,7 +76,7 @@ export class SeriesService {
 
   /** A change that would let a held record go earlier is refused (A.5.33: holds freeze retention). */
   async update(actor: Actor, id: string, dto: UpdateSeriesDto): Promise<SeriesView> {
-    const outcome = await this.repo.dataSource.transaction(async (m) => {
+    const outcome = await this.tx.run(async (m) => {
       const before = await this.repo.findById(m, id, true);
       if (!before) return { error: DomainError.notFound('series') };
       const after: NewSeries = {
@@ -143,7 +145,7 @@ export class SeriesService {
 
   /** Loads the shipped Japanese file plan; series whose code exists are left as they are. */
   async seed(actor: Actor | null, entries: FilePlanEntry[] = seedFilePlan().series): Promise<SeedResult> {
-    return this.repo.dataSource.transaction(async (m) => {
+    return this.tx.run(async (m) => {
       const result: SeedResult = { created: [], existing: [] };
       for (const e of entries) {
         const row = await this.repo.insert(
