@@ -169,11 +169,12 @@ export class AuditSequencer implements OnApplicationBootstrap, OnApplicationShut
   private async pass(): Promise<void> {
     const client = await this.connection();
     for (;;) {
+      const batch = await this.repo.openBatch(client, this.options.lockTimeoutMs, this.options.batchSize);
       // Another instance's sequencer is busy: it, or our next tick, chains the rest.
-      if (!(await this.repo.beginSequencing(client, this.options.lockTimeoutMs))) return;
+      if (!batch) return;
       let chained: ChainedEvent[];
       try {
-        chained = await this.repo.chainBatch(client, this.options.batchSize, this.beforeWrite);
+        chained = await this.repo.chainBatch(client, batch.head, batch.pending, this.beforeWrite);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

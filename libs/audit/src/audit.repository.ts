@@ -86,7 +86,14 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
 }
 
-interface PendingRow {
+export interface ChainHeadRow {
+  seq: string;
+  hash: string;
+  /** The database clock when the batch was read. */
+  now: Date;
+}
+
+export interface PendingRow {
   id: string;
   at: Date;
   actor_id: string | null;
@@ -155,39 +162,39 @@ export class AuditRepository {
   }
 
   /**
-   * Begins a transaction on `client` holding the sequencer lock: one sequencer at a time
-   * across every instance. False (and no transaction) when another holds it longer than `timeoutMs`.
+   * Begins a transaction on `client` holding the sequencer lock (one sequencer at a time
+   * across every instance) and reads the chain head and up to `limit` committed pending
+   * events, oldest first — one round trip: a pass is short, and round trips are most of it.
+   * Null (and no transaction) when another sequencer holds the lock longer than `timeoutMs`.
    */
-  async beginSequencing(client: Queryable, timeoutMs: number): Promise<boolean> {
+  async openBatch(client: Queryable, timeoutMs: number, limit: number): Promise<{ head: ChainHeadRow; pending: PendingRow[] } | null> {
+    let results: Array<{ rows: unknown[] }>;
     try {
-      // One round trip: a sequencer pass is short, and round trips are most of it.
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}; SELECT pg_advisory_xact_lock(${AUDIT_SEQUENCER_LOCK})`);
-      return true;
+      // Literals, not parameters (a multi-statement query cannot take any): both are integers.
+      results = (await client.query(
+        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}; SELECT pg_advisory_xact_lock(${AUDIT_SEQUENCER_LOCK});
+         SELECT seq::text AS seq, hash, clock_timestamp() AS now FROM audit_chain_head WHERE id = 1 FOR UPDATE;
+         SELECT id::text AS id, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address,
+                user_agent, request_id, details::text AS details
+           FROM audit_pending ORDER BY audit_pending.id LIMIT ${Math.max(1, Math.floor(limit))}`,
+      )) as unknown as Array<{ rows: unknown[] }>;
     } catch (err) {
       await client.query('ROLLBACK');
-      if ((err as { code?: string }).code === '55P03') return false;
+      if ((err as { code?: string }).code === '55P03') return null;
       throw err;
     }
+    const head = results[3].rows[0] as ChainHeadRow | undefined;
+    if (!head) throw new Error('audit chain head is missing');
+    return { head, pending: results[4].rows as PendingRow[] };
   }
 
   /**
-   * Chains up to `limit` committed pending events after the current head, oldest pending
-   * first, in the caller's transaction (which must hold the sequencer lock): assigns seq,
-   * prev_hash and hash, inserts them into audit_events, deletes them from audit_pending and
-   * moves the head. `beforeWrite` runs between reading and writing (tests hold it at a barrier).
+   * Chains `pending` after `head` in the caller's transaction (opened by openBatch): assigns
+   * seq, prev_hash and hash, inserts the links into audit_events, deletes the pending rows and
+   * moves the head, in one statement. `beforeWrite` runs first (tests hold it at a barrier).
    */
-  async chainBatch(client: Queryable, limit: number, beforeWrite?: () => Promise<void>): Promise<ChainedEvent[]> {
-    const pending = (
-      await client.query<PendingRow>(
-        `SELECT id::text AS id, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address,
-                user_agent, request_id, details::text AS details
-           FROM audit_pending ORDER BY audit_pending.id LIMIT $1`,
-        [limit],
-      )
-    ).rows;
+  async chainBatch(client: Queryable, head: ChainHeadRow, pending: PendingRow[], beforeWrite?: () => Promise<void>): Promise<ChainedEvent[]> {
     if (pending.length === 0) return [];
-    const head = (await client.query<{ seq: string; hash: string; now: Date }>(`SELECT seq::text AS seq, hash, clock_timestamp() AS now FROM audit_chain_head WHERE id = 1 FOR UPDATE`)).rows[0];
-    if (!head) throw new Error('audit chain head is missing');
     if (beforeWrite) await beforeWrite();
     let seq = BigInt(head.seq);
     let prevHash = head.hash;
