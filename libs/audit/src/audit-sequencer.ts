@@ -12,7 +12,6 @@ export type ChainOutcome = { chained: true; event: AuditEventEntity } | { chaine
 interface Waiter {
   pending: PendingAuditEvent;
   settle: (o: ChainOutcome) => void;
-  outcome: Promise<ChainOutcome>;
 }
 
 export interface SequencerOptions {
@@ -98,7 +97,7 @@ export class AuditSequencer implements OnApplicationBootstrap, OnApplicationShut
    * `maxWaitMs` (it stays pending; verification reports it once older than the window).
    */
   async outcomeOf(pending: PendingAuditEvent): Promise<ChainOutcome> {
-    return this.bounded(this.outcomes.get(pending) ?? this.await([pending])[0]);
+    return this.bounded(this.outcomes.get(pending) ?? this.awaitChaining([pending])[0]);
   }
 
   /** Runs a pass now (or waits for the running one and runs another): chains what is pending. */
@@ -113,15 +112,19 @@ export class AuditSequencer implements OnApplicationBootstrap, OnApplicationShut
     const written = this.repo.takeWritten(runner);
     if (!written.length) return undefined;
     // The writer's transaction resolves once its events are chained: read-your-writes for every caller.
-    return Promise.all(this.await(written).map((o) => this.bounded(o))).then(() => undefined);
+    return Promise.all(this.awaitChaining(written).map((o) => this.bounded(o))).then((outcomes) => {
+      const late = outcomes.filter((o) => !o.chained);
+      // The change is committed and its events are durable in audit_pending; verification reports them if they stay there.
+      if (late.length) this.logger.warn({ msg: 'committed audit events were not confirmed chained', events: late.length, reason: late[0].chained ? null : late[0].reason });
+    });
   }
 
-  private await(pendings: PendingAuditEvent[]): Array<Promise<ChainOutcome>> {
+  private awaitChaining(pendings: PendingAuditEvent[]): Array<Promise<ChainOutcome>> {
     const outcomes = pendings.map((pending) => {
       if (this.stopped) return Promise.resolve<ChainOutcome>({ chained: false, reason: 'the audit sequencer stopped' });
       let settle!: (o: ChainOutcome) => void;
       const outcome = new Promise<ChainOutcome>((r) => (settle = r));
-      this.waiters.set(pending.pendingId, { pending, settle, outcome });
+      this.waiters.set(pending.pendingId, { pending, settle });
       this.outcomes.set(pending, outcome);
       return outcome;
     });
