@@ -30,7 +30,8 @@ export class AuditPending1764001400000 implements MigrationInterface {
         CONSTRAINT ck_audit_pending_outcome CHECK (outcome IN ('allowed', 'denied', 'failed')),
         CONSTRAINT ck_audit_pending_action CHECK (action ~ '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$')
       )`);
-    await q.query(`CREATE INDEX ix_audit_pending_at ON audit_pending (at)`);
+    // No index but the key: the table holds about one batch at a time, and each index would
+    // cost every audited transaction an insert and the sequencer a delete.
     await q.query(`CREATE TRIGGER trg_audit_pending_no_update BEFORE UPDATE ON audit_pending
                    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()`);
     await q.query(`CREATE TRIGGER trg_audit_pending_no_truncate BEFORE TRUNCATE ON audit_pending
