@@ -16,7 +16,7 @@ const swcTs = [
 // require() them, so they are compiled to CommonJS like our own sources.
 const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022', keepClassNames: true }, module: { type: 'commonjs' } }];
 const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'canonicalize', 'fast-check', 'uid', 'ansis'];
-const libs = ['access', 'audit', 'common', 'config', 'crypto', 'database', 'documents', 'embedded', 'identity', 'retention', 'signing', 'storage'];
+const libs = ['access', 'audit', 'common', 'config', 'crypto', 'database', 'documents', 'embedded', 'identity', 'jobs', 'retention', 'signing', 'storage'];
 
 const shared = {
   testEnvironment: 'node',

@@ -139,11 +139,12 @@ describe('Authentication and sessions (e2e)', () => {
     const user = await createUser(t.http, adminToken);
     const token = await login(t.http, user.username, user.password);
     const me = () => request(t.http).get('/api/v1/auth/me').set('Authorization', `Bearer ${token}`);
-    t.clock.advance(299_000);
+    // The clock still runs in real time between requests: 10 s of slack for a loaded machine.
+    t.clock.advance(290_000);
     await me().expect(200);
-    t.clock.advance(299_000); // 598 s since login, but only 299 s since the last request
+    t.clock.advance(290_000); // 580 s since login, but only 290 s since the last request
     await me().expect(200);
-    t.clock.advance(300_000); // 898 s: inside the lifetime, 300 s idle
+    t.clock.advance(300_000); // 880 s: inside the lifetime, 300 s idle
     const before = await headSeq();
     await me().expect(401);
     const [event] = await events('auth.session', before);

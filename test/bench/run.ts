@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { runAuditBench } from './audit.bench';
 import { runListBench } from './list.bench';
+import { runLoadBench } from './load.bench';
 import { runStorageBench } from './storage.bench';
 
 /** `npm run bench -- <name>`: one entry per benchmark. Not a test: nothing here gates CI. */
 const BENCHES: Record<string, () => Promise<void>> = {
   audit: runAuditBench,
   list: runListBench,
+  load: runLoadBench,
   storage: runStorageBench,
 };
 

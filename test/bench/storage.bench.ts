@@ -40,7 +40,7 @@ function content(size: number): () => AsyncIterable<Buffer> {
   };
 }
 
-function request(base: string, method: string, url: string, opts: { token?: string; json?: unknown; headers?: Record<string, string>; body?: Readable } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; bytes: number }> {
+export function request(base: string, method: string, url: string, opts: { token?: string; json?: unknown; headers?: Record<string, string>; body?: Readable } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; bytes: number }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -89,7 +89,7 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
 
-async function startApi(dir: string, databaseUrl: string, s3: S3Settings): Promise<{ child: ChildProcess; base: string }> {
+export async function startApi(dir: string, databaseUrl: string, s3: S3Settings): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
   const root = path.resolve(__dirname, '../../..');
   // KURA_BENCH_PROFILE=<dir>: write a V8 CPU profile of the api process there (where does the time go?).
@@ -126,7 +126,7 @@ async function startApi(dir: string, databaseUrl: string, s3: S3Settings): Promi
   throw new Error('the api did not become ready');
 }
 
-async function startS3Process(directory: string): Promise<{ settings: S3Settings; pid: number; stop(): Promise<void> }> {
+export async function startS3Process(directory: string): Promise<{ settings: S3Settings; pid: number; stop(): Promise<void> }> {
   const root = path.resolve(__dirname, '../../..');
   const script = `require(${JSON.stringify(path.join(root, 'dist/libs/embedded/src/embedded-s3.js'))})
     .startEmbeddedS3(${JSON.stringify(directory)}, 'kura-bench', 'us-east-1')

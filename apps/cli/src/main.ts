@@ -1,56 +1,40 @@
 import 'reflect-metadata';
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { JsonLogger } from '@kura/common';
-import { ConfigError, loadConfig } from '@kura/config';
-import { migrate } from '@kura/database';
-import { startInfrastructure } from '@kura/embedded';
-import { CliModule } from './cli.module';
-import { runCli, USAGE as RETENTION_USAGE } from './cli';
-import { KEYS_USAGE, runKeysCommand } from './keys.command';
-import { runUsersCommand, USERS_USAGE } from './users.command';
+import { createInterface } from 'node:readline/promises';
+import { describeError } from '@kura/common';
+import { runCli } from './cli';
 
-type Command = (args: string[], app: INestApplicationContext, out: (line: string) => void) => Promise<number>;
+const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+let progressShown = false;
 
-/** name → command; each helper adds its own (the lead merges this table). */
-const commands: Record<string, { usage: string; run: Command }> = {
-  keys: { usage: KEYS_USAGE, run: runKeysCommand },
-  users: { usage: USERS_USAGE, run: (args, app, out) => runUsersCommand(args, app, out, (line) => console.error(line)) },
-};
-
-/** Retention commands manage their own resources: verification is offline, seeding needs only the database. */
-const SELF_CONTAINED = new Set(['certificate', 'retention']);
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (name && SELF_CONTAINED.has(name)) {
-    return runCli(argv, { out: (line) => console.log(line), err: (line) => console.error(line), env: process.env });
-  }
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    console.error(`usage: npm run cli -- <${[...Object.keys(commands), ...SELF_CONTAINED].join('|')}> …\n\n${Object.values(commands).map((c) => c.usage).join('\n\n')}\n\n${RETENTION_USAGE}`);
-    return 2;
-  }
-  const config = loadConfig();
-  const logger = new JsonLogger('warn', (line) => process.stderr.write(line + '\n'));
-  const infra = await startInfrastructure(config, logger);
-  try {
-    await migrate(infra.databaseUrl);
-    const app = await NestFactory.createApplicationContext(CliModule.register(config, infra), { logger, abortOnError: false });
+runCli(process.argv.slice(2), {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  env: process.env,
+  interactive,
+  ask: async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      return await command.run(args, app, (line) => console.log(line));
+      return await rl.question(question);
     } finally {
-      await app.close();
+      rl.close();
     }
-  } finally {
-    await infra.stop();
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  },
+  progress: (event) => {
+    if (interactive) {
+      progressShown = true;
+      const done = Number(event.rewrapped ?? 0) + Number(event.failed ?? 0);
+      process.stderr.write(`\r${String(event.operation ?? 'progress')}: ${done} done, ${String(event.failed ?? 0)} failed`);
+    } else {
+      process.stderr.write(JSON.stringify({ event: 'progress', ...event }) + '\n');
+    }
+  },
+}).then(
+  (code) => {
+    if (progressShown) process.stderr.write('\n');
+    process.exit(code);
+  },
   (err: unknown) => {
-    console.error(`${err instanceof ConfigError ? 'Configuration error' : 'Error'}: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`Error: ${describeError(err)}`);
     process.exit(1);
   },
 );

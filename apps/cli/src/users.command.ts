@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import type { INestApplicationContext } from '@nestjs/common';
 import { DomainError } from '@kura/common';
 import { GRANT_STATUSES, type GrantStatus, PrivilegeGrantsService } from '@kura/identity';
+import type { CommandContext, CommandSpec } from './command';
 
 export const USERS_USAGE = `usage: kura users <command>
   grants [--status S]              privilege grants, newest first (S: ${GRANT_STATUSES.join('|')}; default pending)
@@ -57,3 +58,36 @@ export async function runUsersCommand(args: string[], app: INestApplicationConte
     throw e;
   }
 }
+
+const comment = { type: 'string', value: 'C', description: 'a comment recorded with the decision' } as const;
+
+async function onServices(ctx: CommandContext, args: string[]): Promise<number> {
+  const app = await ctx.services();
+  return runUsersCommand(args, app, (line) => ctx.io.out(line), (line) => ctx.io.err(line));
+}
+
+function decide(verb: 'approve' | 'reject'): CommandSpec {
+  return {
+    name: `users ${verb}`,
+    args: ['<grantId>'],
+    summary: `${verb === 'approve' ? 'Approves' : 'Rejects'} a privilege grant as the operator (only while its requesting administrator is the only active one).`,
+    details: ['Otherwise a second administrator decides over the API (POST /api/v1/users/grants/:id/' + verb + ').'],
+    options: { comment },
+    validate: (_values, [id]) => (/^[0-9a-f-]{36}$/i.test(id) ? undefined : `${verb} needs a grant id (a UUID)`),
+    changes: (_values, [id]) => `${verb} privilege grant ${id} as the operator`,
+    run: (ctx) => onServices(ctx, [verb, ctx.positionals[0], ...(typeof ctx.values.comment === 'string' ? ['--comment', ctx.values.comment] : [])]),
+  };
+}
+
+export const usersCommands: CommandSpec[] = [
+  {
+    name: 'users grants',
+    summary: 'Lists privilege grants, newest first.',
+    options: { status: { type: 'string', value: 'S', description: `${GRANT_STATUSES.join('|')} (default pending)` } },
+    validate: (values) =>
+      values.status === undefined || GRANT_STATUSES.includes(values.status as GrantStatus) ? undefined : `--status must be one of ${GRANT_STATUSES.join(', ')}`,
+    run: (ctx) => onServices(ctx, ['grants', ...(typeof ctx.values.status === 'string' ? ['--status', ctx.values.status] : [])]),
+  },
+  decide('approve'),
+  decide('reject'),
+];

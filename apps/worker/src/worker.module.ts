@@ -6,17 +6,24 @@ import { CryptoModule } from '@kura/crypto';
 import { DatabaseModule } from '@kura/database';
 import { DocumentsModule, VersionDigestService } from '@kura/documents';
 import { SessionPurgeModule } from '@kura/identity';
+import { JobsModule } from '@kura/jobs';
 import type { Infrastructure } from '@kura/embedded';
-import { RetentionJobsModule, VERSION_DIGESTER } from '@kura/retention';
+import { RetentionJobsModule, RetentionModule, VERSION_DIGESTER } from '@kura/retention';
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
+import { ContentReconcileJob } from './jobs/content-reconcile.job';
 import { RetentionJobs } from './jobs/retention.jobs';
 import { SessionPurgeJob } from './jobs/session-purge.job';
-import { Scheduler } from './scheduler';
+import { Scheduler, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler';
 
 @Module({})
 export class WorkerModule {
-  static register(config: KuraConfig, infra: Pick<Infrastructure, 'databaseUrl' | 's3'>, clock = new Clock()): DynamicModule {
+  static register(
+    config: KuraConfig,
+    infra: Pick<Infrastructure, 'databaseUrl' | 's3'>,
+    clock = new Clock(),
+    options: SchedulerOptions = { schedule: false },
+  ): DynamicModule {
     return {
       module: WorkerModule,
       global: true,
@@ -29,15 +36,20 @@ export class WorkerModule {
         CryptoModule,
         DocumentsModule,
         RetentionJobsModule,
+        // The disposition executor, for the resume job.
+        RetentionModule,
+        JobsModule,
       ],
       providers: [
         { provide: Clock, useValue: clock },
         // Fixity re-reads versions through the documents capability (decrypting, authenticating).
         { provide: VERSION_DIGESTER, useExisting: VersionDigestService },
+        { provide: SCHEDULER_OPTIONS, useValue: options },
         Scheduler,
         AuditCheckpointJob,
         SessionPurgeJob,
         RetentionJobs,
+        ContentReconcileJob,
       ],
       exports: [Clock, Scheduler, VERSION_DIGESTER],
     };

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Opti
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client, type ClientConfig } from 'pg';
 import type { DataSource, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+import { metrics } from '@kura/common';
 import { AuditEventEntity } from './audit-event.entity';
 import { storedEventHash } from './audit-hash';
 import { AuditRepository, ChainedEvent, PendingAuditEvent } from './audit.repository';
@@ -192,6 +193,7 @@ export class AuditSequencer implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private count(chained: ChainedEvent[]): void {
+    metrics.auditHeadSeq.set(Number(chained[chained.length - 1].seq));
     this.stats.batches++;
     this.stats.events += chained.length;
     const chainedAt = chained[0].chainedAt;

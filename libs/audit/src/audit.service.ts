@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { requestContext } from '@kura/common';
+import { metrics, requestContext } from '@kura/common';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditSequencer } from './audit-sequencer';
 import { AuditRepository, PendingAuditEvent } from './audit.repository';
@@ -20,6 +20,7 @@ export class AuditService {
    */
   append(manager: EntityManager, input: AuditEventInput): Promise<PendingAuditEvent> {
     const ctx = requestContext.current();
+    const timer = metrics.auditAppend.startTimer();
     return this.repo.append(manager, {
       actorId: input.actor?.id ?? null,
       actorName: input.actor?.username ?? input.actorName ?? 'anonymous',
@@ -31,7 +32,7 @@ export class AuditService {
       userAgent: ctx?.userAgent ?? null,
       requestId: ctx?.requestId ?? null,
       details: input.details ?? {},
-    });
+    }).finally(() => timer());
   }
 
   /**

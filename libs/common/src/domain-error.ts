@@ -19,6 +19,7 @@ export enum ErrorCode {
   TooManyRequests = 'too-many-requests',
   IntegrityFailed = 'integrity-failed',
   Unavailable = 'unavailable',
+  RequestTimeout = 'request-timeout',
 }
 
 export interface FieldError {

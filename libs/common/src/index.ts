@@ -8,3 +8,6 @@ export * from './classification';
 export * from './canonical-json';
 export * from './fonts';
 export * from './csv';
+export * from './unavailable';
+export * from './describe-error';
+export * from './metrics';

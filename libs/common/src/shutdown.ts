@@ -1,8 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
 
+/** After the drain window: aborted work cleans up and connections close within this. */
+const CLEANUP_MS = 15_000;
+
 /**
- * SIGTERM/SIGINT: stop accepting, let in-flight work finish, stop embedded services,
- * exit. A second signal or the timeout forces the exit.
+ * SIGTERM/SIGINT: `stop` drains (in-flight work gets `timeoutMs`, then is aborted and
+ * cleans up), stops embedded services, exits. A second signal, or `timeoutMs` plus the
+ * cleanup allowance, forces the exit.
  */
 export function onShutdownSignal(logger: LoggerService, timeoutMs: number, stop: () => Promise<void>): void {
   let stopping = false;
@@ -16,7 +20,7 @@ export function onShutdownSignal(logger: LoggerService, timeoutMs: number, stop:
     const timer = setTimeout(() => {
       logger.error({ msg: 'shutdown timed out: exiting', timeoutMs }, 'Shutdown');
       process.exit(1);
-    }, timeoutMs);
+    }, timeoutMs + CLEANUP_MS);
     timer.unref();
     stop().then(
       () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 describe(loadConfig.name, () => {
@@ -55,5 +58,33 @@ describe(loadConfig.name, () => {
   it('requires external servers in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/kura' })).toThrow(/S3_ENDPOINT/);
+  });
+
+  it('reads secrets from <NAME>_FILE (Docker secrets), without echoing them', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kura-secrets-'));
+    const file = (name: string, value: string) => {
+      writeFileSync(path.join(dir, name), value);
+      return path.join(dir, name);
+    };
+    const env = {
+      NODE_ENV: 'production',
+      DATABASE_URL_FILE: file('database_url', 'postgres://kura_app:s3cr3t-pw@db:5432/kura\n'),
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_ACCESS_KEY_FILE: file('s3_access_key', 'kura-app\n'),
+      S3_SECRET_KEY_FILE: file('s3_secret_key', 'minio-app-secret'),
+      METRICS_TOKEN_FILE: file('metrics_token', 'metrics-token-0123456789\n'),
+    };
+    const config = loadConfig(env);
+    expect(config.databaseUrl).toBe('postgres://kura_app:s3cr3t-pw@db:5432/kura');
+    expect(config.s3).toMatchObject({ accessKey: 'kura-app', secretKey: 'minio-app-secret' });
+    expect(config.metricsToken).toBe('metrics-token-0123456789');
+    expect(() => loadConfig({ ...env, S3_SECRET_KEY: 'also-here' })).toThrow(new ConfigError('S3_SECRET_KEY_FILE', 'and S3_SECRET_KEY are both set: use one'));
+    expect(() => loadConfig({ ...env, S3_SECRET_KEY_FILE: path.join(dir, 'missing') })).toThrow(/^S3_SECRET_KEY_FILE: cannot read .*missing \(ENOENT\)$/);
+    expect(() => loadConfig({ ...env, METRICS_TOKEN_FILE: file('empty', '\n') })).toThrow(/METRICS_TOKEN_FILE: .*empty is empty/);
+    try {
+      loadConfig({ ...env, DATABASE_URL_FILE: file('bad_url', 'mysql://root:hunter2@x/y') });
+    } catch (err) {
+      expect((err as Error).message).toBe('DATABASE_URL: must be a postgres:// URL');
+    }
   });
 });

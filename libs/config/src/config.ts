@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** A configuration problem: names the variable, never echoes a secret value. */
@@ -29,6 +30,8 @@ export class KuraConfig {
   readonly host!: string;
   readonly port!: number;
   readonly logLevel!: LogLevel;
+  /** Unset: readable lines in development on a terminal, JSON lines otherwise. */
+  readonly logFormat?: 'json' | 'pretty';
   readonly varDir!: string;
   readonly keysDir!: string;
   /** Absent: an embedded PostgreSQL is started under varDir/postgres. */
@@ -60,6 +63,30 @@ export class KuraConfig {
   /** Named on deletion certificates (NIST SP 800-88 "Organization"). */
   readonly organisationName!: string;
   readonly shutdownTimeoutMs!: number;
+  /** An upload intent (and an unclaimed object) younger than this is left alone by the reconciler. */
+  readonly reconcileGraceSeconds!: number;
+  readonly reconcileIntervalSeconds!: number;
+  /** Object store: TCP connect, socket idle (no byte either way: a frozen store, a stalled part), whole metadata call. */
+  readonly s3ConnectTimeoutMs!: number;
+  readonly s3IdleTimeoutMs!: number;
+  readonly s3RequestTimeoutMs!: number;
+  /** PostgreSQL: server-side statement timeout, and the wait for a pooled connection. */
+  readonly databaseStatementTimeoutMs!: number;
+  readonly databasePoolTimeoutMs!: number;
+  /** An upload body that sends nothing for this long is answered 408 and dropped. */
+  readonly uploadIdleTimeoutMs!: number;
+  /** Bearer token for GET /metrics on the api port; unset: /metrics is not served there. */
+  readonly metricsToken?: string;
+  /** The worker's own /metrics listener (it serves no API); needs METRICS_TOKEN. */
+  readonly workerMetricsPort?: number;
+  /** Touched by the worker on every poll: its container healthcheck reads the file's age. */
+  readonly workerHeartbeatFile?: string;
+  /** How often a worker looks for due jobs. */
+  readonly jobPollSeconds!: number;
+  /** A failed job retries after this × 2^(attempt-1) seconds (at most its interval). */
+  readonly jobRetryBaseSeconds!: number;
+  /** How long start-up waits for a configured PostgreSQL or S3 server to answer. */
+  readonly connectTimeoutSeconds!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -154,9 +181,41 @@ function s3(env: Env, bucket: string, region: string): S3Settings | undefined {
   };
 }
 
+/** An optional shared secret: long enough not to be guessed. */
+function secretToken(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError(name, 'must be at least 16 characters without spaces');
+  return raw;
+}
+
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraConfig {
+/** Secrets that may come from a file (`<NAME>_FILE`, e.g. a Docker or Kubernetes secret) instead of the environment. */
+export const FILE_SECRETS = ['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'BOOTSTRAP_ADMIN_PASSWORD', 'METRICS_TOKEN'] as const;
+
+function withFileSecrets(env: Env, cwd: string): Env {
+  const resolved: Env = { ...env };
+  for (const name of FILE_SECRETS) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') throw new ConfigError(`${name}_FILE`, `and ${name} are both set: use one`);
+    let value: string;
+    try {
+      value = readFileSync(path.resolve(cwd, file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    // A file written by `echo` ends with a newline that is not part of the secret.
+    value = value.replace(/\r?\n$/, '');
+    if (value === '') throw new ConfigError(`${name}_FILE`, `${file} is empty`);
+    resolved[name] = value;
+  }
+  return resolved;
+}
+
+export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): KuraConfig {
+  const env = withFileSecrets(rawEnv, cwd);
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const varDir = path.resolve(cwd, str(env, 'VAR_DIR', './var'));
   const bucket = str(env, 'S3_BUCKET', 'kura');
@@ -165,6 +224,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
   const databaseUrlValue = databaseUrl(env);
   const s3Value = s3(env, bucket, region);
   const isProduction = nodeEnv === 'production';
+  if (env.WORKER_METRICS_PORT && !env.METRICS_TOKEN) throw new ConfigError('WORKER_METRICS_PORT', 'needs METRICS_TOKEN (metrics are never served without it)');
   if (isProduction && !databaseUrlValue) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production');
   if (isProduction && !s3Value) throw new ConfigError('S3_ENDPOINT', 'is required when NODE_ENV=production');
 
@@ -173,6 +233,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     host: str(env, 'HOST', isProduction ? '0.0.0.0' : '127.0.0.1'),
     port: int(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    logFormat: env.LOG_FORMAT ? oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json') : undefined,
     varDir,
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR', path.join(varDir, 'keys'))),
     databaseUrl: databaseUrlValue,
@@ -197,6 +258,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): KuraCon
     fixitySampleSize: int(env, 'FIXITY_SAMPLE_SIZE', 100, 0, 1_000_000),
     organisationName: text(env, 'ORGANISATION_NAME', 'Kura', 200),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    reconcileGraceSeconds: int(env, 'RECONCILE_GRACE_SECONDS', 6 * 3600, 0, 31 * 86_400),
+    reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL_SECONDS', 3600, 1, 31 * 86_400),
+    s3ConnectTimeoutMs: int(env, 'S3_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+    s3IdleTimeoutMs: int(env, 'S3_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+    s3RequestTimeoutMs: int(env, 'S3_REQUEST_TIMEOUT_MS', 60_000, 100, 600_000),
+    databaseStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    databasePoolTimeoutMs: int(env, 'DATABASE_POOL_TIMEOUT_MS', 5_000, 100, 600_000),
+    uploadIdleTimeoutMs: int(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+    connectTimeoutSeconds: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 300),
+    metricsToken: secretToken(env, 'METRICS_TOKEN'),
+    workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 0, 65535) : undefined,
+    workerHeartbeatFile: env.WORKER_HEARTBEAT_FILE ? path.resolve(cwd, env.WORKER_HEARTBEAT_FILE) : undefined,
+    jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 5, 1, 3600),
+    jobRetryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 30, 1, 86_400),
   };
   return Object.freeze(Object.assign(new KuraConfig(), config));
 }

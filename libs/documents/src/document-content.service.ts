@@ -74,6 +74,8 @@ export class DocumentContentService {
       decryptor = this.content.openDecryptor(version);
       source = await this.content.openCiphertext(version);
     } catch (err) {
+      const fault = await this.content.operationalFault(actor, 'document.download', id, number, err);
+      if (fault) throw fault;
       // A key that does not unwrap or an object that is gone: fixity has failed; say so, send nothing.
       await this.content.integrityFailed(actor, id, number, err instanceof KeyRingError || err instanceof IntegrityError ? err : new IntegrityError(-1));
       throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');

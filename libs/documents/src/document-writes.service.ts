@@ -6,8 +6,8 @@ import { AuditService } from '@kura/audit';
 import { classificationName, Clock, DomainError, ErrorCode } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { IntegrityError, KeyRingError } from '@kura/crypto';
-import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
+import { ContentIntents } from './content/content-intents';
 import { ContentPipeline, StoredContent } from './content/content-pipeline';
 import { Fields, MultipartBody, readMultipart } from './content/multipart-reader';
 import { DocumentEntity } from './document.entity';
@@ -32,8 +32,8 @@ const CREATE_FIELDS = ['title', 'kind', 'classification', 'department', 'tags', 
 export class DocumentWritesService {
   constructor(
     private readonly repo: DocumentsRepository,
-    private readonly tx: TransactionRunner,
     private readonly content: ContentPipeline,
+    private readonly intents: ContentIntents,
     private readonly access: DocumentAccess,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -46,7 +46,7 @@ export class DocumentWritesService {
     let stored: StoredContent | undefined;
     let fields: Fields;
     try {
-      const result = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes }, async (file, soFar) => {
+      const result = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes, idleTimeoutMs: this.config.uploadIdleTimeoutMs }, async (file, soFar) => {
         // Fields sent before the file are checked before a byte is stored.
         if (['title', 'kind', 'classification', 'department', 'personalData'].every((f) => soFar.has(f))) {
           await this.authorizeCreate(actor, ability, documentId, this.parseCreate(soFar));
@@ -78,7 +78,8 @@ export class DocumentWritesService {
       } satisfies DocumentEntity);
       const version = this.versionRow(documentId, 1, stored, actor, now, null, null);
       const content = stored;
-      await this.tx.run(async (m) => {
+      // The version's transaction also fulfils the upload's intent; a lost COMMIT reply is looked up.
+      await this.intents.commit(content.storageKey, async (m) => {
         await this.repo.insertDocument(m, doc).catch(unknownSeries);
         await this.repo.insertVersion(m, version);
         await this.audit.append(m, {
@@ -92,9 +93,10 @@ export class DocumentWritesService {
       });
       return documentView(doc, content);
     } catch (err) {
-      // Fail closed: an object written before a failed metadata commit is never left behind.
-      if (stored) await this.content.discard(stored.storageKey);
-      throw err;
+      // Fail closed: an object written before a failed metadata commit is never left behind
+      // (unless its COMMIT may have succeeded: then the reconciler decides).
+      if (stored) await this.content.discard(stored.storageKey, err);
+      throw (await this.content.operationalFault(actor, 'document.create', documentId, 1, err)) ?? err;
     }
   }
 
@@ -153,14 +155,14 @@ export class DocumentWritesService {
     if (!ifMatchSatisfied(ifMatch, doc.currentVersion)) throw this.stale(doc.currentVersion);
     let stored: StoredContent | undefined;
     try {
-      const { fields } = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes, maxFields: 5 }, async (file) => {
+      const { fields } = await readMultipart(upload, { maxFileBytes: this.config.maxUploadBytes, maxFields: 5, idleTimeoutMs: this.config.uploadIdleTimeoutMs }, async (file) => {
         stored = await this.content.storeContent(id, file);
         return stored;
       });
       if (!stored) throw DomainError.validation('The file part is missing.', [{ field: 'file', messages: ['file is required'] }]);
       const dto = validateFields(NewVersionDto, fields, ['comment']);
       const content = stored;
-      return await this.tx.run(async (m) => {
+      return await this.intents.commit(content.storageKey, async (m) => {
         const locked = await this.repo.lockById(m, id);
         if (!locked) throw DomainError.notFound('document');
         // Re-checked under the row lock: a disposition that started while the upload streamed wins.
@@ -175,8 +177,8 @@ export class DocumentWritesService {
         return { document: documentView({ ...locked, currentVersion: number, updatedAt: now }, content), etag: versionEtag(number) };
       });
     } catch (err) {
-      if (stored) await this.content.discard(stored.storageKey);
-      throw err;
+      if (stored) await this.content.discard(stored.storageKey, err);
+      throw (await this.content.operationalFault(actor, 'document.version', id, doc.currentVersion + 1, err)) ?? err;
     }
   }
 
@@ -200,6 +202,8 @@ export class DocumentWritesService {
       stored = await this.content.storeContent(id, { stream: plain, filename: source.originalFilename, declaredType: source.mediaType });
     } catch (caught) {
       const err = readError ?? caught;
+      const fault = await this.content.operationalFault(actor, 'document.restore', id, number, err);
+      if (fault) throw fault;
       if (err instanceof IntegrityError || err instanceof KeyRingError) {
         await this.content.integrityFailed(actor, id, number, err);
         throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
@@ -208,7 +212,7 @@ export class DocumentWritesService {
     }
     const content = stored;
     try {
-      return await this.tx.run(async (m) => {
+      return await this.intents.commit(content.storageKey, async (m) => {
         const locked = await this.repo.lockById(m, id);
         if (!locked) throw DomainError.notFound('document');
         assertWritable(locked.status);
@@ -221,7 +225,7 @@ export class DocumentWritesService {
         return { document: documentView({ ...locked, currentVersion: next, updatedAt: now }, content), etag: versionEtag(next) };
       });
     } catch (err) {
-      await this.content.discard(content.storageKey);
+      await this.content.discard(content.storageKey, err);
       throw err;
     }
   }

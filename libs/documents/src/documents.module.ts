@@ -3,7 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AbilityFactory, DOCUMENT_ROWS, DocumentAccess } from '@kura/access';
 import { CryptoModule } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
+import { ContentIntents } from './content/content-intents';
 import { ContentPipeline } from './content/content-pipeline';
+import { ContentReconciler } from './content/content-reconciler.service';
+import { PendingUploadsRepository } from './content/pending-uploads.repository';
 import { PdfStamper } from './content/pdf-stamper';
 import { DocumentContentService } from './document-content.service';
 import { DocumentMetadataService } from './document-metadata.service';
@@ -36,8 +39,11 @@ import { VersionDigestService } from './version-digest.service';
     // The one access decision (libs/access) reads this capability's rows through its repository.
     { provide: DOCUMENT_ROWS, useExisting: DocumentsRepository },
     DocumentAccess,
+    PendingUploadsRepository,
+    ContentIntents,
+    ContentReconciler,
   ],
-  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess],
+  exports: [TransactionRunner, DocumentsRepository, ContentPipeline, ContentIntents, ContentReconciler, DocumentLifecycle, KeyRotationService, VersionDigestService, DocumentAccess],
 })
 export class DocumentsModule {}
 

@@ -12,6 +12,8 @@ export * from './content/content-pipeline';
 export * from './documents.module';
 export * from './key-rotation.service';
 export * from './version-digest.service';
+export * from './content/content-intents';
+export * from './content/content-reconciler.service';
 export * from './content/multipart-reader';
 export * from './content/pdf-stamper';
 export * from './dto/create-document.dto';

@@ -13,6 +13,9 @@ export interface RotationResult {
   remaining: Record<string, number>;
 }
 
+/** Called after each committed batch (the CLI shows it as a progress bar or JSON lines). */
+export type RotationProgress = (progress: { rewrapped: number; failed: number }) => void;
+
 /**
  * KEK rotation (SPEC §3): a new active KEK, then every data key re-wrapped under it in
  * batches, each batch its own transaction. Content objects are never read or rewritten.
@@ -29,15 +32,15 @@ export class KeyRotationService {
     private readonly audit: AuditService,
   ) {}
 
-  async rotate(operator: string, batchSize = 500): Promise<RotationResult> {
+  async rotate(operator: string, batchSize = 500, onProgress?: RotationProgress): Promise<RotationResult> {
     const previous = this.ring.activeKekId();
     const kekId = this.ring.rotate();
     await this.audit.record({ actor: null, actorName: operator, action: 'key.rotate', targetType: 'Key', targetId: kekId, outcome: 'allowed', details: { previous } });
-    return this.rewrapAll(operator, batchSize);
+    return this.rewrapAll(operator, batchSize, onProgress);
   }
 
   /** Re-wraps every data key not yet under the active KEK (also resumes an interrupted rotation). */
-  async rewrapAll(operator: string, batchSize = 500): Promise<RotationResult> {
+  async rewrapAll(operator: string, batchSize = 500, onProgress?: RotationProgress): Promise<RotationResult> {
     const kekId = this.ring.activeKekId();
     let rewrapped = 0;
     let failed = 0;
@@ -59,6 +62,7 @@ export class KeyRotationService {
       });
       if (batch.length === 0) break;
       after = batch[batch.length - 1].id;
+      onProgress?.({ rewrapped, failed });
     }
     const remaining = await this.repo.countByKek();
     await this.audit.record({ actor: null, actorName: operator, action: 'key.rewrap', targetType: 'Key', targetId: kekId, outcome: failed ? 'failed' : 'allowed', details: { rewrapped, failed, remaining } });

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import type { KuraConfig, S3Settings } from '@kura/config';
+import { probePostgres, probeS3 } from './connect-probe';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { startEmbeddedS3 } from './embedded-s3';
 
@@ -19,6 +20,9 @@ export async function startInfrastructure(config: KuraConfig, logger: LoggerServ
   };
   try {
     let databaseUrl = config.databaseUrl;
+    const timeoutMs = config.connectTimeoutSeconds * 1000;
+    // Both configured servers are probed at once, so a start-up fails within one timeout.
+    await Promise.all([databaseUrl && probePostgres(databaseUrl, timeoutMs), config.s3 && probeS3(config.s3, timeoutMs)]);
     if (!databaseUrl) {
       const pg = await startEmbeddedPostgres(path.join(config.varDir, 'postgres'), logger);
       stops.push(pg.stop);

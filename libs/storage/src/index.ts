@@ -1,2 +1,3 @@
 export * from './object-store';
 export * from './storage.module';
+export * from './store-timeouts';

@@ -1,7 +1,9 @@
-import { Readable } from 'node:stream';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Client } from 'minio';
-import type { S3Settings } from '@kura/config';
+import { metrics } from '@kura/common';
+import { KuraConfig, type S3Settings } from '@kura/config';
+import { DEFAULT_STORE_TIMEOUTS, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
 
@@ -12,6 +14,8 @@ export interface StoredObject {
   key: string;
   size: number;
   etag: string;
+  /** The store's clock; set by list(). */
+  lastModified?: Date;
 }
 
 export interface PutOptions {
@@ -45,12 +49,16 @@ export class ObjectStore implements OnModuleInit {
   private readonly client: Client;
   /** Same credentials; signs payloads as UNSIGNED-PAYLOAD (for self-authenticating bodies only). */
   private readonly unsignedPayloadClient: Client;
+  readonly timeouts: StoreTimeouts;
 
-  constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings) {
+  constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings, @Optional() config?: KuraConfig) {
     this.bucket = settings.bucket;
+    this.timeouts = config ? { connectMs: config.s3ConnectTimeoutMs, idleMs: config.s3IdleTimeoutMs, requestMs: config.s3RequestTimeoutMs } : DEFAULT_STORE_TIMEOUTS;
+    // A frozen or unreachable store fails calls (→ 503) instead of hanging them.
+    const transportAgent = settings.useSSL ? new TimeoutHttpsAgent(this.timeouts) : new TimeoutAgent(this.timeouts);
     const { endPoint, port, useSSL, accessKey, secretKey, region } = settings;
-    this.client = new Client({ endPoint, port, useSSL, accessKey, secretKey, region });
-    this.unsignedPayloadClient = new Client({ endPoint, port, useSSL, accessKey, secretKey, region });
+    this.client = new Client({ endPoint, port, useSSL, accessKey, secretKey, region, transportAgent });
+    this.unsignedPayloadClient = new Client({ endPoint, port, useSSL, accessKey, secretKey, region, transportAgent });
     this.unsignedPayloadClient.enableSHA256 = false;
   }
 
@@ -59,16 +67,21 @@ export class ObjectStore implements OnModuleInit {
   }
 
   async ensureBucket(): Promise<void> {
-    if (!(await this.client.bucketExists(this.bucket))) {
-      await this.client.makeBucket(this.bucket, this.settings.region).catch(async (err: unknown) => {
+    if (!(await this.call('bucket check', this.client.bucketExists(this.bucket)))) {
+      await this.call('make bucket', this.client.makeBucket(this.bucket, this.settings.region)).catch(async (err: unknown) => {
         // Another instance may have created it between the check and the call.
-        if (!(await this.client.bucketExists(this.bucket))) throw err;
+        if (!(await this.call('bucket check', this.client.bucketExists(this.bucket)))) throw err;
       });
     }
   }
 
-  async ping(): Promise<boolean> {
-    return this.client.bucketExists(this.bucket);
+  /** For readiness: answers within `timeoutMs` whatever the store does. */
+  async ping(timeoutMs = this.timeouts.requestMs): Promise<boolean> {
+    return withStoreDeadline('ping', timeoutMs, this.client.bucketExists(this.bucket));
+  }
+
+  private call<T>(what: string, work: Promise<T>): Promise<T> {
+    return withStoreDeadline(what, this.timeouts.requestMs, work);
   }
 
   /** Streams `body` into `key`; memory stays bounded by the part size whatever the length. */
@@ -82,16 +95,17 @@ export class ObjectStore implements OnModuleInit {
 
     const first = await parts.next();
     if (first.done) {
-      await client.putObject(this.bucket, key, Buffer.alloc(0), 0, headers);
-      return { key, size: 0, etag: (await client.statObject(this.bucket, key)).etag };
+      await this.call('put', client.putObject(this.bucket, key, Buffer.alloc(0), 0, headers));
+      return { key, size: 0, etag: (await this.call('stat', client.statObject(this.bucket, key))).etag };
     }
     const second = await parts.next();
     if (second.done) {
-      const info = await client.putObject(this.bucket, key, first.value, first.value.length, headers);
+      const info = await this.call('put', client.putObject(this.bucket, key, first.value, first.value.length, headers));
+      metrics.storageBytes.inc({ direction: 'in' }, first.value.length);
       return { key, size: first.value.length, etag: info.etag };
     }
 
-    const uploadId = await client.initiateNewMultipartUpload(this.bucket, key, headers);
+    const uploadId = await this.call('initiate multipart', client.initiateNewMultipartUpload(this.bucket, key, headers));
     try {
       const etags: { part: number; etag: string }[] = [];
       let size = 0;
@@ -129,23 +143,25 @@ export class ObjectStore implements OnModuleInit {
       await Promise.all(sending);
       if (failed !== undefined) throw failed;
       etags.sort((a, b) => a.part - b.part);
-      const done = await client.completeMultipartUpload(this.bucket, key, uploadId, etags);
+      const done = await this.call('complete multipart', client.completeMultipartUpload(this.bucket, key, uploadId, etags));
+      metrics.storageBytes.inc({ direction: 'in' }, size);
       return { key, size, etag: done.etag };
     } catch (err) {
-      await client.abortMultipartUpload(this.bucket, key, uploadId).catch(() => undefined);
+      await this.call('abort multipart', client.abortMultipartUpload(this.bucket, key, uploadId)).catch(() => undefined);
       throw err;
     }
   }
 
   async get(key: string, range?: { offset: number; length?: number }): Promise<Readable> {
-    if (range) return this.client.getPartialObject(this.bucket, key, range.offset, range.length);
-    return this.client.getObject(this.bucket, key);
+    // The deadline covers the answer's headers; the body is guarded by the socket idle timeout.
+    const body = range ? await this.call('get', this.client.getPartialObject(this.bucket, key, range.offset, range.length)) : await this.call('get', this.client.getObject(this.bucket, key));
+    return countedOut(body);
   }
 
   /** null when the object does not exist. */
   async stat(key: string): Promise<StoredObject | null> {
     try {
-      const s = await this.client.statObject(this.bucket, key);
+      const s = await this.call('stat', this.client.statObject(this.bucket, key));
       return { key, size: s.size, etag: s.etag };
     } catch (err) {
       if (isNotFound(err)) return null;
@@ -155,13 +171,13 @@ export class ObjectStore implements OnModuleInit {
 
   /** Idempotent: deleting a missing object succeeds. */
   async delete(key: string): Promise<void> {
-    await this.client.removeObject(this.bucket, key);
+    await this.call('delete', this.client.removeObject(this.bucket, key));
   }
 
   async *list(prefix = ''): AsyncGenerator<StoredObject> {
     const stream = this.client.listObjects(this.bucket, prefix, true);
-    for await (const item of stream as AsyncIterable<{ name?: string; size: number; etag: string }>) {
-      if (item.name) yield { key: item.name, size: item.size, etag: item.etag };
+    for await (const item of stream as AsyncIterable<{ name?: string; size: number; etag: string; lastModified?: Date }>) {
+      if (item.name) yield { key: item.name, size: item.size, etag: item.etag, lastModified: item.lastModified };
     }
   }
 }
@@ -190,4 +206,16 @@ export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSiz
     }
   }
   if (filled > 0) yield part.subarray(0, filled);
+}
+
+/** The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read; errors pass through. */
+function countedOut(body: Readable): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      metrics.storageBytes.inc({ direction: 'out' }, chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(body, counter, () => undefined);
+  return counter;
 }

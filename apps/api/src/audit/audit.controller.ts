@@ -1,9 +1,10 @@
-import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
 import { AuditEventsQuery, AuditExportService, AuditTrailService, PagingQuery } from '@kura/audit';
 import { Actor, CurrentActor } from '@kura/identity';
+import { wantsBom } from '../http/csv-bom';
 import { exportFile } from './export-response';
 
 /** Auditors only (A.8.15); every read here is audited before it is answered. */
@@ -20,10 +21,10 @@ export class AuditController {
   @Policy('read', 'AuditEvent')
   @Get('events')
   @ApiProduces('application/json', 'text/csv', 'application/jsonl', 'application/pdf')
-  async events(@CurrentActor() actor: Actor, @Query() query: AuditEventsQuery, @Res({ passthrough: true }) res: Response) {
+  async events(@CurrentActor() actor: Actor, @Query() query: AuditEventsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (query.format === undefined || query.format === 'json') return this.trail.search(actor, query);
     res.setHeader('Cache-Control', 'no-store');
-    return exportFile(await this.exports.export(actor, query, query.format));
+    return exportFile(await this.exports.export(actor, query, query.format), query.format === 'csv' && wantsBom(req, query.bom));
   }
 
   @Policy('read', 'AuditEvent')

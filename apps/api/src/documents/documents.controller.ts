@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Policy } from '@kura/access';
@@ -7,6 +7,7 @@ import { DocumentContentService, DocumentMetadataService, DocumentQueriesService
 import { CurrentActor, type Actor } from '@kura/identity';
 import { ContentQuery } from './content.query';
 import { sendContent } from './content-response';
+import { IfMatch } from '../http/if-match';
 
 const UPLOAD_SCHEMA = {
   schema: {
@@ -78,7 +79,7 @@ export class DocumentsController {
   @ApiConsumes('multipart/form-data')
   @ApiHeader({ name: 'If-Match', required: true, description: 'the ETag of the current version' })
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' }, comment: { type: 'string' } } } })
-  async addVersion(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async addVersion(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @IfMatch() ifMatch: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { document, etag } = await this.writes.addVersion(actor, id, ifMatch, { contentType: req.headers['content-type'], body: req });
     res.setHeader('ETag', etag);
     return document;
@@ -94,7 +95,7 @@ export class DocumentsController {
   @HttpCode(201)
   @Policy('version', 'Document')
   @ApiHeader({ name: 'If-Match', required: false })
-  async restore(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Param('n', ParseIntPipe) n: number, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async restore(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Param('n', ParseIntPipe) n: number, @IfMatch() ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const { document, etag } = await this.writes.restore(actor, id, n, ifMatch);
     res.setHeader('ETag', etag);
     return document;

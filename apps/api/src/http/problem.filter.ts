@@ -1,6 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainError, ErrorCode, requestContext } from '@kura/common';
+import { DomainError, ErrorCode, requestContext, unavailableDependency } from '@kura/common';
+import { allowedMethods } from './method-not-allowed';
+import { problemDetail, problemLanguage, problemTitle } from './problem-i18n';
 
 const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Validation]: 400,
@@ -19,7 +21,11 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.TooManyRequests]: 429,
   [ErrorCode.IntegrityFailed]: 500,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.RequestTimeout]: 408,
 };
+
+/** Seconds a client should wait before retrying a 503 (a dependency is down or the service is draining). */
+export const RETRY_AFTER_SECONDS = 5;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -28,6 +34,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
   412: 'Precondition Failed',
@@ -75,22 +82,46 @@ export class ProblemFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     const problem = this.toProblem(exception);
+    // No route for this method, but one for others at this path: 405 with Allow (RFC 9110 §15.5.6).
+    const allow = exception instanceof NotFoundException && exception.message.startsWith('Cannot ') ? allowedMethods(req) : [];
+    if (allow.length) {
+      Object.assign(problem, { type: problemType('method-not-allowed'), title: TITLES[405], status: 405, detail: `${req.method} is not allowed here; use ${allow.join(', ')}.` });
+      res.setHeader('Allow', allow.join(', '));
+    }
     problem.instance = req.originalUrl?.split('?')[0];
     const requestId = requestContext.current()?.requestId;
     if (requestId) problem.requestId = requestId;
 
+    if (res.destroyed || req.socket?.destroyed) {
+      // The client went away (an aborted upload or download): nothing to answer, not a server error.
+      this.logger.log({ msg: 'client closed the request', status: problem.status, type: problem.type });
+      return;
+    }
     if (res.headersSent) {
       // A streamed response already started: a second response would corrupt it. Cut the socket.
       this.logger.error({ msg: 'error after response started', status: problem.status, type: problem.type });
       res.destroy();
       return;
     }
-    if (problem.status >= 500) {
+    if (problem.status === 503) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      this.logger.warn({ msg: 'dependency unavailable', status: 503, errorName: exception instanceof Error ? exception.name : typeof exception, error: (exception instanceof Error ? exception.message : '').slice(0, 300) });
+    } else if (problem.status >= 500) {
       const name = exception instanceof Error ? exception.name : typeof exception;
       const message = exception instanceof DomainError ? exception.detail : exception instanceof Error ? exception.message : '';
-      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300) });
+      // The stack names code, not data: it goes to the log, never to the client.
+      const stack = exception instanceof Error && !(exception instanceof DomainError) ? exception.stack : undefined;
+      this.logger.error({ msg: 'request failed', status: problem.status, errorName: name, error: message.slice(0, 300), stack });
     }
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    // A stalled body is not read any further: the connection cannot be reused.
+    if (problem.status === 408) res.setHeader('Connection', 'close');
+    if (typeof problem.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(problem.retryAfterSeconds))));
+    const lng = problemLanguage(req);
+    problem.title = problemTitle(problem.status, lng, problem.title);
+    problem.detail = problemDetail(problem.detail, problem.status, lng);
+    res.setHeader('Content-Language', lng);
+    res.vary('Accept-Language');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
@@ -125,6 +156,21 @@ export class ProblemFilter implements ExceptionFilter {
             ? 'The request body is too large.'
             : 'The request could not be processed.';
       return { type: problemType(HTTP_CODES[mwStatus] ?? `http-${mwStatus}`), title: TITLES[mwStatus] ?? 'Error', status: mwStatus, detail };
+    }
+    // PostgreSQL refused a value's bytes or form (SQLSTATE class 22: a NUL in text, a number
+    // out of range): the input was bad, whichever validator let it through.
+    const sqlState = (exception as { driverError?: { code?: unknown } } | null)?.driverError?.code;
+    if (typeof sqlState === 'string' && sqlState.startsWith('22')) {
+      return { type: problemType(HTTP_CODES[400]), title: TITLES[400], status: 400, detail: 'A value in the request cannot be stored (invalid characters or out of range).' };
+    }
+    const dependency = unavailableDependency(exception);
+    if (dependency) {
+      return {
+        type: problemType(ErrorCode.Unavailable),
+        title: TITLES[503],
+        status: 503,
+        detail: `${dependency === 'dependency' ? 'A service Kura depends on' : `The ${dependency}`} is unavailable; retry shortly.`,
+      };
     }
     return {
       type: problemType('internal'),

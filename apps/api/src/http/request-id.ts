@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from '@nestjs/common';
 import { requestContext } from '@kura/common';
+import { observeRequest } from './metrics';
 
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
 const logger = new Logger('HTTP');
@@ -18,12 +19,15 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
   const started = process.hrtime.bigint();
   const ctx = { requestId, clientAddress: req.ip ?? req.socket.remoteAddress, userAgent: req.header('user-agent')?.slice(0, 256) };
   res.on('finish', () => {
+    observeRequest(req, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     requestContext.run(ctx, () =>
       logger.log({
         msg: 'request',
         method: req.method,
         path: req.originalUrl.split('?')[0],
         status: res.statusCode,
+        // Set by the AuthGuard once the bearer token is verified; absent for anonymous requests.
+        userId: (req as Request & { actor?: { id: string } }).actor?.id,
         ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       }),
     );

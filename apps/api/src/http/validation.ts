@@ -1,10 +1,12 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, FieldError } from '@kura/common';
 
+/** One message per failing field: "is required" when it is missing, else the first rule it breaks. */
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
+    const messages = Object.values(e.constraints ?? {});
+    const own = messages.length ? [{ field, messages: [e.value === undefined || e.value === null ? `${field} is required` : messages[0]] }] : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
@@ -16,7 +18,8 @@ export function validationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: false,
-    validationError: { target: false, value: false },
+    // The value is read to tell "missing" from "wrong"; it never reaches the response.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => DomainError.validation('The request has invalid fields.', flatten(errors)),
   });
 }

@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditCheckpointService } from '@kura/audit';
+import { metrics } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { Job, Scheduler } from '../scheduler';
 
@@ -25,6 +26,7 @@ export class AuditCheckpointJob implements OnApplicationBootstrap, Job {
   }
 
   async run(): Promise<void> {
-    await this.checkpoints.create();
+    const checkpoint = await this.checkpoints.create();
+    if (checkpoint) metrics.auditCheckpointSeq.set(Number(checkpoint.seq));
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { KuraConfig } from '@kura/config';
-import { FixityService, RetentionSweepService } from '@kura/retention';
+import { DispositionExecutor, FixityService, RetentionSweepService } from '@kura/retention';
 import { Job, Scheduler } from '../scheduler';
 
 /**
@@ -13,19 +13,24 @@ import { Job, Scheduler } from '../scheduler';
 export class RetentionJobs implements OnApplicationBootstrap {
   readonly sweep: Job;
   readonly fixity: Job;
+  /** Approved batches a crash interrupted finish within a minute, not at the next daily sweep. */
+  readonly dispositionResume: Job;
 
   constructor(
     private readonly scheduler: Scheduler,
     config: KuraConfig,
     sweeper: RetentionSweepService,
     fixity: FixityService,
+    executor: DispositionExecutor,
   ) {
     this.sweep = { name: 'retention.sweep', intervalSeconds: config.retentionSweepIntervalSeconds, run: async () => void (await sweeper.sweep()) };
     this.fixity = { name: 'fixity', intervalSeconds: config.fixityIntervalSeconds, run: async () => void (await fixity.run()) };
+    this.dispositionResume = { name: 'disposition.resume', intervalSeconds: 60, run: () => executor.resumeAll() };
   }
 
   onApplicationBootstrap(): void {
     this.scheduler.register(this.sweep);
     this.scheduler.register(this.fixity);
+    this.scheduler.register(this.dispositionResume);
   }
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { AuditOutcome } from '../audit.types';
 
 export const AUDIT_PAGE_SIZE_MAX = 500;
@@ -74,4 +74,10 @@ export class AuditEventsQuery extends PagingQuery {
   @IsOptional()
   @IsIn(AUDIT_EVENT_FORMATS)
   format?: AuditEventsFormat;
+
+  @ApiPropertyOptional({ description: 'csv: start with a UTF-8 byte order mark (Excel in Japanese locales); default true when the request prefers ja' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  bom?: boolean;
 }

@@ -6,6 +6,8 @@ import { Documents1764000300000 } from './1764000300000-documents';
 import { Retention1764000400000 } from './1764000400000-retention';
 import { RetentionDocumentLinks1764000400100 } from './1764000400100-retention-document-links';
 import { DocumentsLifecycle1764000450000 } from './1764000450000-documents-lifecycle';
+import { PendingUploads1764000800000 } from './1764000800000-pending-uploads';
+import { JobSchedules1764000900000 } from './1764000900000-job-schedules';
 import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 import { AuditPending1764001400000 } from './1764001400000-audit-pending';
 import { DocumentListIndex1764001400100 } from './1764001400100-document-list-index';
@@ -22,6 +24,8 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Retention1764000400000,
   RetentionDocumentLinks1764000400100,
   DocumentsLifecycle1764000450000,
+  PendingUploads1764000800000,
+  JobSchedules1764000900000,
   IdentityPrivilegeGrants1764000910000,
   AuditPending1764001400000,
   DocumentListIndex1764001400100,

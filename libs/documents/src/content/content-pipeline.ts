@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@kura/audit';
-import { DomainError, ErrorCode } from '@kura/common';
+import { DomainError, ErrorCode, unavailableDependency } from '@kura/common';
 import { ContentCrypto, IntegrityError, KeyRingError, VersionKeyRecord } from '@kura/crypto';
 import type { Actor } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
 import type { DocumentEntity } from '../document.entity';
 import type { DocumentVersionEntity } from '../document-version.entity';
+import { ContentIntents } from './content-intents';
 import { HeadSniffer } from './head-sniffer';
 import type { UploadedFile } from './multipart-reader';
 import { PDF_MAGIC } from './pdf-stamper';
@@ -34,12 +35,15 @@ export class ContentPipeline {
     private readonly objects: ObjectStore,
     private readonly crypto: ContentCrypto,
     private readonly audit: AuditService,
+    private readonly intents: ContentIntents,
   ) {}
 
   /** Streams plaintext → SHA-256 + AES-256-GCM chunks → object store. Never buffered whole. */
   async storeContent(documentId: string, file: UploadedFile): Promise<StoredContent> {
     const versionId = randomUUID();
     const storageKey = `documents/${documentId}/${versionId}`;
+    // Write-ahead intent: committed before the first byte, so a crash leaves a trail the reconciler follows.
+    await this.intents.begin(storageKey, documentId);
     const { record, encryptor } = this.crypto.encryptVersion(versionId);
     const sniffer = new HeadSniffer();
     let streamError: Error | undefined;
@@ -51,15 +55,15 @@ export class ContentPipeline {
       await this.objects.put(storageKey, sealed, { selfAuthenticating: true });
     } catch (err) {
       file.stream.destroy();
-      await this.discard(storageKey);
-      throw streamError ?? err;
+      await this.intents.abandon(storageKey);
+      throw unavailableDependency(err) ? err : (streamError ?? err);
     }
     if (streamError || file.stream.truncated) {
-      await this.discard(storageKey);
+      await this.intents.abandon(storageKey);
       throw streamError ?? new DomainError(ErrorCode.PayloadTooLarge, 'The file is too large.');
     }
     if (encryptor.plaintextSize === 0) {
-      await this.discard(storageKey);
+      await this.intents.abandon(storageKey);
       throw DomainError.validation('The file is empty.', [{ field: 'file', messages: ['file is empty'] }]);
     }
     // The label decision trusts the bytes, not the client's declared type.
@@ -69,10 +73,27 @@ export class ContentPipeline {
     return { versionId, storageKey, record, sha256: encryptor.sha256, size: encryptor.plaintextSize, mediaType, filename: file.filename };
   }
 
-  async discard(storageKey: string): Promise<void> {
-    await this.objects.delete(storageKey).catch((err: unknown) => {
-      this.logger.error({ msg: 'could not delete an orphaned object', storageKey, error: err instanceof Error ? err.message : String(err) });
-    });
+  /**
+   * After a failed write: deletes what it stored unless its COMMIT may have succeeded
+   * (ContentIntents decides; the reconciler handles the rest).
+   */
+  async discard(storageKey: string, err?: unknown): Promise<void> {
+    await this.intents.abandon(storageKey, err);
+  }
+
+  /**
+   * The object store (or database) is down or frozen: an operational fault, audited as such
+   * and answered 503 — never `integrity.failed`, which means ciphertext or hash mismatch.
+   * Returns the error to throw, or null when `err` is something else.
+   */
+  async operationalFault(actor: Actor | null, action: string, id: string, version: number, err: unknown): Promise<DomainError | null> {
+    const dependency = unavailableDependency(err);
+    if (!dependency) return null;
+    this.logger.warn({ msg: 'operational fault', action, documentId: id, version, dependency, error: err instanceof Error ? err.message : String(err) });
+    await this.audit
+      .record({ actor, actorName: 'system', action, targetType: 'Document', targetId: id, outcome: 'failed', details: { version, reason: 'dependency-unavailable', dependency } })
+      .catch(() => undefined);
+    return new DomainError(ErrorCode.Unavailable, `The ${dependency === 'dependency' ? 'content store or database' : dependency} is unavailable; retry shortly.`);
   }
 
   openDecryptor(version: DocumentVersionEntity) {
@@ -100,6 +121,8 @@ export class ContentPipeline {
       });
       return Buffer.concat(parts);
     } catch (err) {
+      const fault = await this.operationalFault(actor, 'document.download', doc.id, version.number, err);
+      if (fault) throw fault;
       await this.integrityFailed(actor, doc.id, version.number, err);
       throw new DomainError(ErrorCode.IntegrityFailed, 'The stored content failed its integrity check.');
     }

@@ -14,6 +14,8 @@ export interface MultipartLimits {
   maxFileBytes: number;
   maxFields?: number;
   maxFieldBytes?: number;
+  /** A body from which nothing arrives for this long (while we are ready to read) fails with 408. */
+  idleTimeoutMs?: number;
 }
 
 export type Fields = Map<string, string[]>;
@@ -81,9 +83,11 @@ export function readMultipart<T>(
       if (result && !result.ok) return reject(result.e);
       resolve({ fields, file: result?.ok ? result.v : undefined });
     };
+    const pendingStops: Array<() => void> = [];
     const fail = (err: unknown): void => {
       if (failure !== undefined) return;
       failure = err;
+      for (const stop of pendingStops) stop();
       currentFile?.destroy(err instanceof Error ? err : new Error(String(err)));
       input.body.unpipe(parser);
       // Discard the rest of the request without buffering it, so the client can read our answer.
@@ -92,6 +96,8 @@ export function readMultipart<T>(
     };
 
     parser.on('field', (name, value, info) => {
+      // A part whose Content-Disposition has no (parsable) name.
+      if (typeof name !== 'string') return fail(DomainError.validation('Every part needs a name.'));
       if (info.nameTruncated || info.valueTruncated) return fail(DomainError.validation(`The field ${name.slice(0, 40)} is too long.`));
       const list = fields.get(name) ?? [];
       list.push(value);
@@ -101,7 +107,7 @@ export function readMultipart<T>(
       if (failure !== undefined) return stream.resume();
       if (name !== 'file' || fileSeen) {
         stream.resume();
-        return fail(DomainError.validation(name !== 'file' ? `Unexpected file part ${name.slice(0, 40)}; send the content as "file".` : 'Send exactly one file.'));
+        return fail(DomainError.validation(name !== 'file' ? `Unexpected file part ${String(name).slice(0, 40)}; send the content as "file".` : 'Send exactly one file.'));
       }
       fileSeen = true;
       let filename: string;
@@ -126,6 +132,25 @@ export function readMultipart<T>(
     parser.on('close', () => {
       if (failure === undefined) void settle();
     });
+    if (limits.idleTimeoutMs) {
+      const idleMs = limits.idleTimeoutMs;
+      let lastData = Date.now();
+      input.body.on('data', () => {
+        lastData = Date.now();
+      });
+      const timer = setInterval(() => {
+        // Paused (we are the slow side: the store applies backpressure) is not the client's idleness.
+        if (input.body.readableFlowing === false || input.body.readableLength > 0) lastData = Date.now();
+        if (Date.now() - lastData < idleMs) return;
+        fail(new DomainError(ErrorCode.RequestTimeout, `The upload sent nothing for ${Math.round(idleMs / 1000)} s and was dropped; send it again.`));
+      }, Math.min(1000, Math.max(50, Math.floor(idleMs / 4))));
+      timer.unref();
+      const stop = () => clearInterval(timer);
+      parser.once('close', stop);
+      input.body.once('close', stop);
+      input.body.once('end', stop);
+      pendingStops.push(stop);
+    }
     input.body.on('error', (err) => fail(err));
     // A client that goes away mid-upload: an HTTP request closes without completing.
     input.body.on('close', () => {

@@ -66,4 +66,10 @@ export class InventoryQuery {
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
+
+  @ApiPropertyOptional({ description: 'csv: start with a UTF-8 byte order mark (Excel in Japanese locales); default true when the request prefers ja' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  bom?: boolean;
 }

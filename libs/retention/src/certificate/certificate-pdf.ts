@@ -183,6 +183,13 @@ export async function renderCertificatePdf(signed: SignedCertificate, redaction?
         { indent: 20, gray: true },
       );
     }
+    if (r.storagePrefix) {
+      w.text(
+        `prefix ${r.storagePrefix.prefix} — other objects deleted: ${r.storagePrefix.otherObjectsDeleted}, ` +
+          `listed ${r.storagePrefix.verification.result} (${r.storagePrefix.verification.passed ? 'passed' : 'FAILED'})`,
+        { indent: 20, gray: true },
+      );
+    }
   }
   if (c.notDestroyed.length) {
     w.heading(`消去しなかった記録 / Records not destroyed (${c.notDestroyed.length})`);

@@ -37,6 +37,8 @@ export interface DestroyedRecordFacts {
   createdAt: Date;
   destroyedAt: Date;
   versions: DestroyedVersionFacts[];
+  /** The sweep of the record's storage prefix (objects of uploads that never committed). */
+  prefix?: { prefix: string; otherObjectsDeleted: number; empty: boolean; verifiedAt: Date };
 }
 
 export interface CertificateFacts {
@@ -93,6 +95,13 @@ function record(r: DestroyedRecordFacts): CertificateRecord {
       objectDeleted: v.objectDeleted,
       verification: { method: 'Full', check: 'object-store-stat', result: v.absent ? 'absent' : 'present', passed: v.absent, verifiedAt: iso(v.verifiedAt) },
     })),
+    ...(r.prefix && {
+      storagePrefix: {
+        prefix: r.prefix.prefix,
+        otherObjectsDeleted: r.prefix.otherObjectsDeleted,
+        verification: { method: 'Full' as const, check: 'object-store-list' as const, result: r.prefix.empty ? ('empty' as const) : ('not-empty' as const), passed: r.prefix.empty, verifiedAt: iso(r.prefix.verifiedAt) },
+      },
+    }),
     destroyedAt: iso(r.destroyedAt),
     postSanitizationClassification: 'n/a — no recoverable content remains',
   };
@@ -101,7 +110,7 @@ function record(r: DestroyedRecordFacts): CertificateRecord {
 /** Maps what the executor did into the certificate (NIST SP 800-88 Rev. 1 Appendix G fields). */
 export function buildCertificate(f: CertificateFacts): DeletionCertificate {
   const records = f.records.map(record);
-  const passed = records.every((r) => r.versions.every((v) => v.verification.passed && v.dataKeyErased && v.objectDeleted));
+  const passed = records.every((r) => r.versions.every((v) => v.verification.passed && v.dataKeyErased && v.objectDeleted) && (r.storagePrefix?.verification.passed ?? true));
   return {
     schema: CERTIFICATE_SCHEMA,
     certificateId: f.certificateId,
@@ -118,7 +127,8 @@ export function buildCertificate(f: CertificateFacts): DeletionCertificate {
       methodUsed: 'Crypto Erase + object deletion',
       methodDetails:
         'Every wrapped AES-256 data key of every version was erased from the database (table vacuumed after the batch), ' +
-        'then every stored object of every version was deleted from the object store and each deletion verified.',
+        'then every stored object of every version was deleted from the object store and each deletion verified; ' +
+        'any other object under the record\'s storage prefix (an upload that never committed) was deleted too and the prefix listed empty.',
       tool: f.tool,
       verificationMethod: 'Full',
       verificationResult: passed ? 'passed' : 'failed',

@@ -63,6 +63,15 @@ export interface CertificateRecord {
   createdAt: string;
   versionCount: number;
   versions: CertificateVersion[];
+  /**
+   * Every other object under the record's storage prefix (uploads that never committed)
+   * was deleted too, and a listing of the prefix came back empty.
+   */
+  storagePrefix?: {
+    prefix: string;
+    otherObjectsDeleted: number;
+    verification: { method: 'Full'; check: 'object-store-list'; result: 'empty' | 'not-empty'; passed: boolean; verifiedAt: string };
+  };
   destroyedAt: string;
   /** NIST "Post Sanitization Classification". */
   postSanitizationClassification: string;

@@ -40,6 +40,7 @@ interface ErasedResult {
 interface DestroyedResult extends ErasedResult {
   destroyedAt: string;
   verification: Array<{ objectKey: string; objectDeleted: boolean; absent: boolean; verifiedAt: string }>;
+  prefix?: { prefix: string; otherObjectsDeleted: number; empty: boolean; verifiedAt: string };
 }
 
 /**
@@ -107,6 +108,7 @@ export class DispositionExecutor {
       verification.push({ objectKey: v.storageKey, objectDeleted: true, absent, verifiedAt: this.clock.now().toISOString() });
       if (!absent) throw new Error(`object ${v.storageKey} is still present after deletion`);
     }
+    const prefix = await this.sweepPrefix(documentId, versions.map((v) => v.storageKey));
     await this.tx.run(async (m) => {
       const item = await this.repo.lockItem(m, batchId, documentId);
       if (!item || item.state !== 'erased') return; // another executor recorded it first
@@ -115,7 +117,7 @@ export class DispositionExecutor {
       const erasedResult = item.result as unknown as ErasedResult;
       // Refuses while any key or object remains; answers exactly what was destroyed, for the certificate.
       const destroyed = await this.lifecycle.markDestroyed(m, documentId, now, erasedResult.record.personalData === 'specific' ? SPECIFIC_TITLE_PLACEHOLDER : undefined);
-      const result: DestroyedResult = { ...erasedResult, versions: destroyed.map(certifiedVersion), destroyedAt: now.toISOString(), verification };
+      const result: DestroyedResult = { ...erasedResult, versions: destroyed.map(certifiedVersion), destroyedAt: now.toISOString(), verification, prefix };
       await this.repo.updateItem(m, batchId, documentId, 'destroyed', result, now);
       await this.audit.append(m, {
         actor: executor,
@@ -135,6 +137,23 @@ export class DispositionExecutor {
         },
       });
     });
+  }
+
+  /**
+   * Objects under the document's prefix that no version names (an upload that never
+   * committed) hold ciphertext of the record too: deleted, and the prefix listed empty.
+   */
+  private async sweepPrefix(documentId: string, versionKeys: string[]): Promise<NonNullable<DestroyedResult['prefix']>> {
+    const prefix = `documents/${documentId}/`;
+    const known = new Set(versionKeys);
+    let otherObjectsDeleted = 0;
+    for await (const o of this.store.list(prefix)) {
+      if (known.has(o.key)) continue;
+      await this.store.delete(o.key);
+      otherObjectsDeleted++;
+    }
+    for await (const o of this.store.list(prefix)) throw new Error(`object ${o.key} is still present under ${prefix} after deletion`);
+    return { prefix, otherObjectsDeleted, empty: true, verifiedAt: this.clock.now().toISOString() };
   }
 
   /** Step 1 under row locks: re-check, then crypto-erase. Returns what to delete, or null when nothing is left to do. */
@@ -245,6 +264,7 @@ export class DispositionExecutor {
           triggerDate: r.record.triggerDate ? new Date(r.record.triggerDate) : null,
           dispositionDate: r.record.dispositionDate ? new Date(r.record.dispositionDate) : null,
           destroyedAt: new Date(r.destroyedAt),
+          prefix: r.prefix && { ...r.prefix, verifiedAt: new Date(r.prefix.verifiedAt) },
           versions: r.versions.map((v) => {
             const check = r.verification.find((c) => c.objectKey === v.objectKey);
             return { ...v, createdAt: new Date(v.createdAt), objectDeleted: check?.objectDeleted ?? false, absent: check?.absent ?? false, verifiedAt: new Date(check?.verifiedAt ?? r.destroyedAt) };

@@ -1,0 +1,3 @@
+export * from './jobs.module';
+export * from './job-runner';
+export * from './jobs.repository';
