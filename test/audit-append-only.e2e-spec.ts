@@ -71,13 +71,13 @@ describe('audit trail is append-only', () => {
     await ds.query('CREATE TABLE probe (id int PRIMARY KEY)');
     const audit = t.app.get(AuditService);
     const before = await snapshot();
-    // The action violates ck_audit_events_action, so the append throws inside the transaction.
+    // The action violates ck_audit_pending_action, so the append throws inside the transaction.
     await expect(
       ds.transaction(async (m) => {
         await m.query('INSERT INTO probe (id) VALUES (1)');
         await audit.append(m, { actor: null, actorName: 'system', action: 'Not A Dotted Name', outcome: 'allowed' });
       }),
-    ).rejects.toThrow(/ck_audit_events_action/);
+    ).rejects.toThrow(/ck_audit_pending_action/);
     expect(await ds.query('SELECT * FROM probe')).toEqual([]);
     expect(await snapshot()).toEqual(before);
 

@@ -1,18 +1,21 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import {
   AuditCheckpointEntity,
   AuditCheckpointRepository,
   AuditCheckpointService,
   AuditEventEntity,
   AuditRepository,
+  AuditSequencer,
   AuditService,
   AuditVerifier,
   eventHash,
   HASHED_COLUMNS,
+  HashedEvent,
+  NewAuditEvent,
 } from '@kura/audit';
 import { canonicalJson, JsonLogger } from '@kura/common';
 import { copyOut, migrate } from '@kura/database';
@@ -24,6 +27,7 @@ const APPEND_SECONDS = Number(process.env.BENCH_AUDIT_APPEND_SECONDS ?? 10);
 const CHAIN_EVENTS = Number(process.env.BENCH_AUDIT_CHAIN_EVENTS ?? 1_000_000);
 const INSERT_BATCH = 10_000;
 const VERIFY_TARGET = 300_000;
+const INCREMENTAL_EVENTS = Number(process.env.BENCH_AUDIT_INCREMENTAL_EVENTS ?? 10_000);
 const VERIFY_RUNS = Number(process.env.BENCH_AUDIT_VERIFY_RUNS ?? 3);
 
 /** Seconds to stream every event's verified columns out of PostgreSQL, doing nothing with them. */
@@ -41,6 +45,97 @@ async function timeCopyOnly(ds: DataSource): Promise<number> {
   } finally {
     await runner.release();
   }
+}
+
+/**
+ * The design before issue 14, kept here only to measure against: the append takes the chain
+ * head row lock and holds it until the business transaction commits.
+ */
+async function lockingAppend(manager: EntityManager, event: NewAuditEvent): Promise<void> {
+  const [head] = (await manager.query(
+    `SELECT seq::text AS seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at FROM audit_chain_head WHERE id = 1 FOR UPDATE`,
+  )) as Array<{ seq: string; hash: string; at: Date }>;
+  const link: HashedEvent = { ...event, seq: (BigInt(head.seq) + 1n).toString(), at: head.at, prevHash: head.hash };
+  const hash = eventHash(link);
+  await manager.query(
+    `INSERT INTO audit_events (seq, at, actor_id, actor_name, action, target_type, target_id, outcome, client_address, user_agent, request_id, details, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [link.seq, link.at, link.actorId, link.actorName, link.action, link.targetType, link.targetId, link.outcome, link.clientAddress, link.userAgent, link.requestId, canonicalJson(link.details), link.prevHash, hash],
+  );
+  await manager.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [link.seq, hash]);
+}
+
+/** CPU seconds used so far by this process and by the PostgreSQL processes of `dataDir`. */
+async function cpuSeconds(dataDir: string): Promise<{ node: number; postgres: number }> {
+  let ticks = 0;
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.startsWith('postgres') && !cmdline.includes('/bin/postgres')) continue;
+      if (!cmdline.includes(dataDir) && !(await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')).includes(dataDir)) {
+        // Backends do not name the data directory: count the postmaster's children by parent pid.
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+        const parent = await readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '');
+        if (!parent.includes(dataDir)) continue;
+      }
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  // Read after the scan, and the scan is cheap next to a run, but the start's scan must not count.
+  const self = process.cpuUsage();
+  return { node: (self.user + self.system) / 1e6, postgres: ticks / 100 };
+}
+
+interface AppendFigures {
+  design: string;
+  writers: number;
+  seconds: number;
+  events: number;
+  perSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  cpuSeconds: { node: number; postgres: number };
+  loadAverage: number[];
+  chainWindowMs?: number;
+}
+
+/** WRITERS concurrent writers, each appending in its own transaction for APPEND_SECONDS. */
+async function measureAppends(design: string, dataDir: string, append: (w: number, i: number) => Promise<unknown>): Promise<AppendFigures> {
+  process.stderr.write(`audit bench: ${WRITERS} writers appending for ${APPEND_SECONDS}s (${design})...\n`);
+  const latencies: number[] = [];
+  const cpu0 = await cpuSeconds(dataDir);
+  const scanned = process.cpuUsage();
+  const deadline = Date.now() + APPEND_SECONDS * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, w) => {
+      for (let i = 0; Date.now() < deadline; i++) {
+        const t0 = process.hrtime.bigint();
+        await append(w, i);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const self = process.cpuUsage(scanned);
+  const cpu1 = await cpuSeconds(dataDir);
+  latencies.sort((a, b) => a - b);
+  const ms = (p: number) => Number(percentile(latencies, p).toFixed(2));
+  return {
+    design,
+    writers: WRITERS,
+    seconds: Number(seconds.toFixed(2)),
+    events: latencies.length,
+    perSecond: Math.round(latencies.length / seconds),
+    latencyMs: { p50: ms(50), p95: ms(95), p99: ms(99), max: Number((latencies[latencies.length - 1] ?? 0).toFixed(2)) },
+    cpuSeconds: { node: Number(((self.user + self.system) / 1e6).toFixed(2)), postgres: Number((cpu1.postgres - cpu0.postgres).toFixed(2)) },
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -109,9 +204,10 @@ export async function extendChain(ds: DataSource, events: number): Promise<numbe
 }
 
 /**
- * Audit trail throughput on a real (embedded) PostgreSQL: audited appends per second
- * from concurrent writers, which all serialise on the chain head lock; then the speed
- * of verify() over a chain of CHAIN_EVENTS events.
+ * Audit trail throughput on a real (embedded) PostgreSQL: audited appends per second from
+ * concurrent writers, with the old design (chain-head lock held to commit) and the new one
+ * (recorded in the transaction, chained after it by the sequencer) in the same run; then the
+ * speed of verify() over a chain of CHAIN_EVENTS events, and of an incremental verification.
  */
 export async function runAuditBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-audit-'));
@@ -124,34 +220,35 @@ export async function runAuditBench(): Promise<void> {
     await ds.initialize();
     const signer = await Signer.load(path.join(dir, 'keys'), { generateIfMissing: true });
     const events = new AuditRepository(ds);
-    const audit = new AuditService(events);
+    const sequencer = new AuditSequencer(ds, events);
+    sequencer.start();
+    const audit = new AuditService(events, sequencer);
     const verifier = new AuditVerifier(ds, signer);
     const checkpoints = new AuditCheckpointService(new AuditCheckpointRepository(ds), verifier, signer);
+    const dataDir = path.join(dir, 'postgres');
+    const event = (w: number, i: number) => ({
+      actor: { id: '00000000-0000-4000-8000-000000000001', username: `writer-${w}` },
+      action: 'document.read',
+      targetType: 'Document',
+      targetId: `doc-${w}-${i}`,
+      outcome: 'allowed' as const,
+      details: { version: i, via: 'bench' },
+    });
 
-    // 1. Sustained audited appends from concurrent writers (each append its own transaction).
-    process.stderr.write(`audit bench: ${WRITERS} writers appending for ${APPEND_SECONDS}s...\n`);
-    const latencies: number[] = [];
-    const deadline = Date.now() + APPEND_SECONDS * 1000;
-    const started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: WRITERS }, async (_, w) => {
-        for (let i = 0; Date.now() < deadline; i++) {
-          const t0 = process.hrtime.bigint();
-          await audit.record({
-            actor: { id: '00000000-0000-4000-8000-000000000001', username: `writer-${w}` },
-            action: 'document.read',
-            targetType: 'Document',
-            targetId: `doc-${w}-${i}`,
-            outcome: 'allowed',
-            details: { version: i, via: 'bench' },
-          });
-          latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        }
-      }),
+    // 1. Sustained audited appends from concurrent writers (each append its own transaction),
+    // first with the chain-head lock held to commit (the old design), then recorded and chained after.
+    const locking = await measureAppends('chain-head lock held to commit (before issue 14)', dataDir, (w, i) =>
+      ds.transaction((m) =>
+        lockingAppend(m, {
+          actorId: '00000000-0000-4000-8000-000000000001', actorName: `writer-${w}`, action: 'document.read', targetType: 'Document', targetId: `doc-${w}-${i}`,
+          outcome: 'allowed', clientAddress: null, userAgent: null, requestId: null, details: { version: i, via: 'bench' },
+        }),
+      ),
     );
-    const appendSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    latencies.sort((a, b) => a - b);
-    const appended = latencies.length;
+    const sequenced = await measureAppends('recorded in the transaction, chained after it', dataDir, (w, i) => audit.record(event(w, i)));
+    sequenced.chainWindowMs = sequencer.stats.maxLagMs;
+    const sequencerStats = { ...sequencer.stats, eventsPerBatch: Number((sequencer.stats.events / Math.max(1, sequencer.stats.batches)).toFixed(1)) };
+    await sequencer.stop();
 
     // 2. Extend the chain to CHAIN_EVENTS valid links quickly.
     process.stderr.write(`audit bench: bulk-inserting ${CHAIN_EVENTS} chained events...\n`);
@@ -178,6 +275,13 @@ export async function runAuditBench(): Promise<void> {
       // This process's CPU (hashing, checking); the rest of the wall time is PostgreSQL and waiting for a core.
       runs.push({ seconds, baselineSeconds, checked: result.checked, clientCpuMicrosPerEvent: Number(((cpu.user + cpu.system) / result.checked).toFixed(2)) });
     }
+    // 4. Incremental verification: from the checkpoint the last verification covered, over the new events only.
+    process.stderr.write(`audit bench: incremental verification over ${INCREMENTAL_EVENTS} new events...\n`);
+    await extendChain(ds, INCREMENTAL_EVENTS);
+    const incStarted = process.hrtime.bigint();
+    const incremental = await verifier.verifyIncremental();
+    const incSeconds = Number(process.hrtime.bigint() - incStarted) / 1e9;
+    if (!incremental.valid) throw new Error(`bench chain is invalid: ${incremental.reason}`);
     const bySpeed = [...runs].sort((a, b) => a.seconds - b.seconds);
     const median = bySpeed[Math.floor(bySpeed.length / 2)];
     const verifyPerSecond = Math.round(median.checked / median.seconds);
@@ -186,13 +290,7 @@ export async function runAuditBench(): Promise<void> {
       benchmark: 'audit',
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg(), node: process.version },
-      append: {
-        writers: WRITERS,
-        seconds: Number(appendSeconds.toFixed(2)),
-        events: appended,
-        perSecond: Math.round(appended / appendSeconds),
-        latencyMs: { p50: Number(percentile(latencies, 50).toFixed(2)), p95: Number(percentile(latencies, 95).toFixed(2)), p99: Number(percentile(latencies, 99).toFixed(2)) },
-      },
+      append: { before: locking, after: sequenced, sequencer: sequencerStats, target: { perSecond: 2_000, p99Ms: 50, chainWindowMs: 1_000 } },
       bulkInsert: { events: CHAIN_EVENTS, seconds: Number(insertSeconds.toFixed(2)) },
       checkpoint: { seconds: Number(checkpointSeconds.toFixed(2)), note: 'first checkpoint verifies the whole chain before signing' },
       verify: {
@@ -209,17 +307,31 @@ export async function runAuditBench(): Promise<void> {
         note: 'perSecond is the median run; copyOnly streams the same rows without checking them',
         target: VERIFY_TARGET,
         meetsTarget: verifyPerSecond >= VERIFY_TARGET,
+        incremental: {
+          from: incremental.from,
+          events: incremental.checked,
+          seconds: Number(incSeconds.toFixed(3)),
+          perSecond: Math.round(incremental.checked / incSeconds),
+          note: 'verifyIncremental() starts at the newest checkpoint the previous verification covered',
+          loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+        },
       },
     };
     console.table([
-      { metric: `audited appends/s (${WRITERS} writers, ${results.append.seconds}s)`, value: results.append.perSecond },
-      { metric: 'append latency p50 / p99 (ms)', value: `${results.append.latencyMs.p50} / ${results.append.latencyMs.p99}` },
+      ...[locking, sequenced].flatMap((r) => [
+        { metric: `${r.design}: audited appends/s (${r.writers} writers, ${r.seconds}s)`, value: r.perSecond },
+        { metric: `${r.design}: latency p50 / p99 (ms)`, value: `${r.latencyMs.p50} / ${r.latencyMs.p99}` },
+        { metric: `${r.design}: CPU s node / postgres; load average`, value: `${r.cpuSeconds.node} / ${r.cpuSeconds.postgres}; ${r.loadAverage.join(' ')}` },
+      ]),
+      { metric: 'chain window: oldest event age when chained (ms; target <= 1000)', value: sequenced.chainWindowMs },
+      { metric: 'sequencer: events per batch (mean)', value: sequencerStats.eventsPerBatch },
       { metric: `bulk insert of ${CHAIN_EVENTS} chained events (s)`, value: results.bulkInsert.seconds },
       { metric: 'checkpoint incl. verifying the chain (s)', value: results.checkpoint.seconds },
       { metric: `verify: events checked`, value: median.checked },
       { metric: `verify: events/s (median of ${runs.length}; target ${VERIFY_TARGET})`, value: verifyPerSecond },
       { metric: 'verify: best run events/s', value: results.verify.bestPerSecond },
       { metric: 'verify speed / COPY-only speed (median run)', value: Number((median.baselineSeconds / median.seconds).toFixed(2)) },
+      { metric: `incremental verify from checkpoint ${incremental.from}: events / seconds`, value: `${incremental.checked} / ${incSeconds.toFixed(3)}` },
     ]);
     const out = path.resolve('bench/results/audit.json');
     await mkdir(path.dirname(out), { recursive: true });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { runAuditBench } from './audit.bench';
 import { runConsoleBench } from './console.bench';
 import { runLoginFloodBench } from './login-flood.bench';
+import { runListBench } from './list.bench';
 import { runLoadBench } from './load.bench';
 import { runStorageBench } from './storage.bench';
 
@@ -10,6 +11,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   audit: runAuditBench,
   console: runConsoleBench,
   'login-flood': runLoginFloodBench,
+  list: runListBench,
   load: runLoadBench,
   storage: runStorageBench,
 };

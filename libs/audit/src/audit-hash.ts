@@ -67,6 +67,11 @@ function timestamp(at: Date): Buffer {
  * unambiguous: no two different events encode alike.
  */
 export function encodeEvent(e: HashedEvent): Buffer {
+  return encodeStored(e, canonicalJson(e.details));
+}
+
+/** encodeEvent with `details` given as the canonical text already stored (the sequencer never re-serialises it). */
+function encodeStored(e: Omit<HashedEvent, 'details'>, detailsText: string): Buffer {
   const fields: Field[] = [
     int64(BigInt(e.seq)),
     timestamp(e.at),
@@ -79,7 +84,7 @@ export function encodeEvent(e: HashedEvent): Buffer {
     text(e.clientAddress),
     text(e.userAgent),
     text(e.requestId),
-    text(canonicalJson(e.details)),
+    text(detailsText),
     text(e.prevHash),
   ];
   const parts: Buffer[] = [];
@@ -95,4 +100,9 @@ export function encodeEvent(e: HashedEvent): Buffer {
 /** SHA-256 (hex) over encodeEvent: the event and the previous link's hash. */
 export function eventHash(e: HashedEvent): string {
   return digest('sha256', encodeEvent(e), 'hex');
+}
+
+/** eventHash of an event whose `details` is its stored canonical JSON text. */
+export function storedEventHash(e: Omit<HashedEvent, 'details'>, detailsText: string): string {
+  return digest('sha256', encodeStored(e, detailsText), 'hex');
 }

@@ -1,10 +1,11 @@
 import { hash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { canonicalJson } from '@kura/common';
 import { copyOut } from '@kura/database';
+import { KuraConfig } from '@kura/config';
 import { Signer } from '@kura/signing';
 import { checkpointPayload } from './audit-checkpoint.entity';
 import { GENESIS_HASH, HASHED_COLUMNS } from './audit-hash';
@@ -53,6 +54,8 @@ type Outcome = VerifyResult & { head: ChainHead | null };
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const GENESIS_DIGEST = Buffer.from(GENESIS_HASH, 'hex').toString('latin1');
+/** Committed events older than this and still unchained fail verification (AUDIT_CHAIN_WINDOW_MS). */
+export const DEFAULT_CHAIN_WINDOW_MS = 1_000;
 /** Below this many events a second connection costs more than it saves. */
 const SPLIT_ABOVE = 50_000;
 
@@ -78,18 +81,41 @@ const hex = (digest: string): string => Buffer.from(digest, 'latin1').toString('
  */
 @Injectable()
 export class AuditVerifier {
+  /**
+   * Committed events must be chained within this many milliseconds; verification fails on
+   * older pending ones (until chained they can be altered or removed without a trace).
+   */
+  readonly windowMs: number;
+  /** The newest checkpoint a successful verification covered, remembered for the incremental one. */
+  private lastVerified: CheckpointRow | null = null;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly signer: Signer,
-  ) {}
+    @Optional() config?: KuraConfig,
+  ) {
+    this.windowMs = config?.auditChainWindowMs ?? DEFAULT_CHAIN_WINDOW_MS;
+  }
 
   /** Chains with more events than this are read in two halves (tests lower it to cover that path). */
   splitAbove = SPLIT_ABOVE;
 
-  /** The whole chain from the genesis link, and every checkpoint. */
+  /** The whole chain from the genesis link, every checkpoint, and no event left unchained past the window. */
   async verify(): Promise<VerifyResult> {
     const { head: _head, ...result } = await this.run('full');
     return result;
+  }
+
+  /**
+   * As verify(), but from the newest checkpoint that an earlier verification by this process
+   * covered (O(events since)); the whole chain when there is none. What lies before that
+   * checkpoint was verified then and is vouched for by its signature now; only a full
+   * verification would notice it rewritten since.
+   */
+  async verifyIncremental(): Promise<VerifyResult & { from: number }> {
+    const from = this.lastVerified;
+    const { head: _head, ...result } = await this.run(from ? 'incremental' : 'full');
+    return { ...result, from: from ? Number(from.seq) : 1 };
   }
 
   /**
@@ -100,36 +126,77 @@ export class AuditVerifier {
     return this.run('tail');
   }
 
-  private async run(mode: 'full' | 'tail'): Promise<Outcome> {
-    return this.inSnapshot(null, async (client) => {
-      const checkpoints = (
-        await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'full' ? 'ASC' : 'DESC LIMIT 1'}`)
-      ).rows;
-      const startSeq = mode === 'tail' && checkpoints.length ? Number(checkpoints[0].seq) : 1;
-      if (!Number.isSafeInteger(startSeq) || startSeq < 1) {
-        // Only a forged row holds such a seq: the chain never reaches it.
-        return { valid: false, checked: 0, firstInvalidSeq: startSeq, reason: `checkpoint ${checkpoints[0].seq} is outside the chain`, head: null };
-      }
-      const verifySignature = (c: CheckpointRow) => this.signatureValid(c);
-      const first = new ChainWalk(checkpoints, startSeq, verifySignature);
-      if (first.outcome !== null) return first.outcome;
-
-      // Where to split: half way to the last stored event (tampering can only make it a poor split).
-      const last = Number((await client.query<{ seq: string }>(`SELECT max(seq)::text AS seq FROM audit_events`)).rows[0].seq ?? 0);
-      // A seq beyond 2^53 (forged: the chain cannot be that long) is read, and reported, by one stream.
-      if (!Number.isSafeInteger(last) || last - startSeq + 1 <= this.splitAbove) {
-        await copyOut(client, eventsCopySql(startSeq), (chunk) => first.push(chunk));
-        return first.finish();
-      }
-      const mid = startSeq + Math.floor((last - startSeq + 1) / 2);
-      const second = new ChainWalk(checkpoints, mid, verifySignature);
-      const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id;
-      await Promise.all([
-        copyOut(client, eventsCopySql(startSeq, mid), (chunk) => first.push(chunk)),
-        this.inSnapshot(snapshot, (other) => copyOut(other, eventsCopySql(mid), (chunk) => second.push(chunk))),
-      ]);
-      return first.followedBy(second);
+  private async run(mode: 'full' | 'tail' | 'incremental'): Promise<Outcome> {
+    const outcome = await this.inSnapshot(null, async (client) => {
+      const walked = await this.walk(client, mode);
+      // A broken chain is reported first (it names a seq); tail mode (checkpoints) only vouches for chained events.
+      return walked.valid && mode !== 'tail' ? this.checkPending(client, walked) : walked;
     });
+    if (outcome.valid && mode !== 'tail' && outcome.covered) this.lastVerified = outcome.covered;
+    const { covered: _covered, ...rest } = outcome;
+    return rest;
+  }
+
+  /** Committed events still unchained after the window: a stopped or blocked sequencer, or a held-back row. */
+  private async checkPending(client: PoolClient, walked: Outcome & { covered: CheckpointRow | null }): Promise<Outcome & { covered: CheckpointRow | null }> {
+    const [stale] = (
+      await client.query<{ n: number; id: string | null; at: string | null }>(
+        `SELECT count(*)::int AS n, min(id)::text AS id, to_char(min(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+           FROM audit_pending WHERE at < clock_timestamp() - make_interval(secs => $1::double precision / 1000)`,
+        [this.windowMs],
+      )
+    ).rows;
+    if (stale.n === 0) return walked;
+    const next = walked.head ? Number(walked.head.seq) + 1 : 1;
+    return {
+      ...walked,
+      valid: false,
+      firstInvalidSeq: next,
+      reason: `${stale.n} audit event(s) recorded more than ${this.windowMs} ms ago are still unchained (oldest: pending ${stale.id} at ${stale.at}): the sequencer is stopped or blocked, and unchained events can be altered or removed without a trace`,
+    };
+  }
+
+  private async walk(client: PoolClient, mode: 'full' | 'tail' | 'incremental'): Promise<Outcome & { covered: CheckpointRow | null }> {
+    const remembered = this.lastVerified;
+    const checkpoints = (
+      mode === 'incremental' && remembered
+        ? await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} WHERE seq >= $1 ORDER BY audit_checkpoints.seq ASC`, [remembered.seq])
+        : await client.query<CheckpointRow>(`${CHECKPOINTS_SQL} ORDER BY audit_checkpoints.seq ${mode === 'tail' ? 'DESC LIMIT 1' : 'ASC'}`)
+    ).rows;
+    if (mode === 'incremental' && remembered && (checkpoints[0]?.seq !== remembered.seq || checkpoints[0].hash !== remembered.hash || checkpoints[0].signature !== remembered.signature)) {
+      return { valid: false, checked: 0, firstInvalidSeq: Number(remembered.seq), reason: `checkpoint ${remembered.seq} changed or vanished since it was last verified`, head: null, covered: null };
+    }
+    const covered = (head: ChainHead | null): CheckpointRow | null =>
+      head ? ([...checkpoints].reverse().find((c) => Number(c.seq) <= Number(head.seq)) ?? null) : null;
+    const result = await this.walkFrom(client, mode, checkpoints);
+    return { ...result, covered: covered(result.head) };
+  }
+
+  private async walkFrom(client: PoolClient, mode: 'full' | 'tail' | 'incremental', checkpoints: CheckpointRow[]): Promise<Outcome> {
+    const startSeq = mode !== 'full' && checkpoints.length ? Number(checkpoints[0].seq) : 1;
+    if (!Number.isSafeInteger(startSeq) || startSeq < 1) {
+      // Only a forged row holds such a seq: the chain never reaches it.
+      return { valid: false, checked: 0, firstInvalidSeq: startSeq, reason: `checkpoint ${checkpoints[0].seq} is outside the chain`, head: null };
+    }
+    const verifySignature = (c: CheckpointRow) => this.signatureValid(c);
+    const first = new ChainWalk(checkpoints, startSeq, verifySignature);
+    if (first.outcome !== null) return first.outcome;
+
+    // Where to split: half way to the last stored event (tampering can only make it a poor split).
+    const last = Number((await client.query<{ seq: string }>(`SELECT max(seq)::text AS seq FROM audit_events`)).rows[0].seq ?? 0);
+    // A seq beyond 2^53 (forged: the chain cannot be that long) is read, and reported, by one stream.
+    if (!Number.isSafeInteger(last) || last - startSeq + 1 <= this.splitAbove) {
+      await copyOut(client, eventsCopySql(startSeq), (chunk) => first.push(chunk));
+      return first.finish();
+    }
+    const mid = startSeq + Math.floor((last - startSeq + 1) / 2);
+    const second = new ChainWalk(checkpoints, mid, verifySignature);
+    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id;
+    await Promise.all([
+      copyOut(client, eventsCopySql(startSeq, mid), (chunk) => first.push(chunk)),
+      this.inSnapshot(snapshot, (other) => copyOut(other, eventsCopySql(mid), (chunk) => second.push(chunk))),
+    ]);
+    return first.followedBy(second);
   }
 
   /** Runs `work` in a read-only repeatable-read transaction: a new snapshot, or an exported one. */

@@ -7,6 +7,7 @@ import { AuditCheckpointService } from './audit-checkpoint.service';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditTrailService } from './audit-trail.service';
 import { AuditVerifier } from './audit-verifier';
+import { AuditSequencer } from './audit-sequencer';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 import { AuditEvidenceService } from './evidence/audit-evidence.service';
@@ -15,7 +16,10 @@ import { AuditExportService } from './export/audit-export.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity, AuditCheckpointEntity]), SigningModule],
-  providers: [AuditRepository, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService, AuditEvidenceService],
-  exports: [AuditService, AuditRepository, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService, AuditEvidenceService],
+  providers: [
+    AuditRepository, AuditSequencer, AuditService, AuditCheckpointRepository, AuditCheckpointService, AuditVerifier, AuditTrailService,
+    AuditExportService, AuditEvidenceService,
+  ],
+  exports: [AuditService, AuditRepository, AuditSequencer, AuditCheckpointService, AuditVerifier, AuditTrailService, AuditExportService, AuditEvidenceService],
 })
 export class AuditModule {}

@@ -3,6 +3,7 @@ export * from './audit-event.entity';
 export * from './audit-hash';
 export * from './audit.repository';
 export * from './audit.service';
+export * from './audit-sequencer';
 export * from './audit-query.types';
 export * from './audit-checkpoint.entity';
 export * from './audit-checkpoint.repository';

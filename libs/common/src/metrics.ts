@@ -22,9 +22,9 @@ export const metrics = {
   httpRequests: counter('kura_http_requests_total', 'HTTP requests answered, by method, route template and status', ['method', 'route', 'status']),
   httpDuration: histogram('kura_http_request_duration_seconds', 'HTTP request latency, by method, route template and status', ['method', 'route', 'status'], SECONDS),
   // Chain lag = max(kura_audit_head_seq) - max(kura_audit_checkpoint_seq): events not yet under a signed checkpoint.
-  auditHeadSeq: gauge('kura_audit_head_seq', 'Sequence number of the latest audit event this process appended'),
+  auditHeadSeq: gauge('kura_audit_head_seq', 'Sequence number of the latest audit event this process chained'),
   auditCheckpointSeq: gauge('kura_audit_checkpoint_seq', 'Sequence number covered by the latest signed checkpoint this process made'),
-  auditAppend: histogram('kura_audit_append_duration_seconds', 'Time to append one audit event (chain head lock, hash, insert)', [], SECONDS),
+  auditAppend: histogram('kura_audit_append_duration_seconds', 'Time to record one audit event in its transaction (insert into audit_pending; chaining follows the commit)', [], SECONDS),
   jobRuns: counter('kura_job_runs_total', 'Background job runs, by job and outcome', ['job', 'status']),
   jobDuration: histogram('kura_job_duration_seconds', 'Background job run time, by job', ['job'], [0.1, 1, 10, 60, 300, 1800, 3600]),
   storageBytes: counter('kura_storage_bytes_total', 'Bytes written to (in) and read from (out) the object store', ['direction']),

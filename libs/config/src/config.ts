@@ -70,6 +70,8 @@ export class KuraConfig {
   readonly pdfStampHeapMb!: number;
   readonly pdfStampMaxDecodedBytes!: number;
   readonly auditCheckpointIntervalSeconds!: number;
+  /** Committed audit events must be chained within this; verification fails on older unchained ones. */
+  readonly auditChainWindowMs!: number;
   /** The PDF audit report is built in memory: a filter matching more events is refused (413). */
   readonly auditExportPdfMaxEvents!: number;
   readonly retentionSweepIntervalSeconds!: number;
@@ -291,6 +293,7 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     pdfStampHeapMb: int(env, 'PDF_STAMP_HEAP_MB', 512, 64, 16_384),
     pdfStampMaxDecodedBytes: int(env, 'PDF_STAMP_MAX_DECODED_BYTES', 256 * 1024 ** 2, 1024 ** 2, 8 * 1024 ** 3),
     auditCheckpointIntervalSeconds: int(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
+    auditChainWindowMs: int(env, 'AUDIT_CHAIN_WINDOW_MS', 1_000, 100, 60_000),
     auditExportPdfMaxEvents: int(env, 'AUDIT_EXPORT_PDF_MAX_EVENTS', 1_000, 1, 100_000),
     retentionSweepIntervalSeconds: int(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),
     fixityIntervalSeconds: int(env, 'FIXITY_INTERVAL_SECONDS', 86_400, 1, 31 * 86_400),

@@ -10,6 +10,7 @@ import { DocumentVersionEntity } from './document-version.entity';
 import { documentView, DocumentView, versionEtag, versionView, VersionView } from './document.views';
 import { DocumentListFilter, DocumentsRepository, InventoryRow } from './documents.repository';
 import { InventoryQuery, ListDocumentsQuery } from './dto/list-documents.query';
+import { decodeListCursor, encodeListCursor } from './list-cursor';
 import { DOCUMENT_TOMBSTONES, type DocumentTombstones } from './document-tombstones';
 import { PURPOSE_GATE, type PurposeGate } from './purpose-gate';
 
@@ -17,7 +18,11 @@ export interface DocumentPage {
   items: DocumentView[];
   page: number;
   pageSize: number;
+  /** Exact when `totalExact`; otherwise there are more than `total` matches (docs/documents.md). */
   total: number;
+  totalExact: boolean;
+  /** Pass as `after` for the next page (keyset); null on the last page. */
+  nextCursor: string | null;
 }
 
 /** The document an access history is about: its title only for those who may read the document. */
@@ -106,10 +111,12 @@ export class DocumentQueriesService {
     };
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
     const access = this.access.filter(actor, 'read');
-    const { rows, total } = await this.repo.list(access, filter, page, pageSize);
+    if (query.after !== undefined && query.page !== undefined) throw DomainError.validation('Give either page or after, not both.', [{ field: 'after', messages: ['after cannot be combined with page'] }]);
+    const after = query.after === undefined ? undefined : decodeListCursor(query.after);
+    const { rows, total, totalExact, last } = await this.repo.list(access, filter, page, pageSize, after);
     const shownFilter = Object.fromEntries(Object.entries({ ...query, classification: query.classification === undefined ? undefined : classificationName(query.classification) }).filter(([, v]) => v !== undefined));
-    await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, returned: rows.length } });
-    return { items: rows.map((r) => documentView(r, r)), page, pageSize, total };
+    await this.audit.record({ actor, action: 'document.list', targetType: 'Document', outcome: 'allowed', details: { filter: shownFilter, page, pageSize, total, totalExact, returned: rows.length } });
+    return { items: rows.map((r) => documentView(r, r)), page, pageSize, total, totalExact, nextCursor: last && encodeListCursor(last) };
   }
 
   async listVersions(actor: Actor, id: string): Promise<{ items: VersionView[] }> {

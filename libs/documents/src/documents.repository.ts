@@ -16,6 +16,15 @@ export interface DocumentListFilter {
   reviewOverdueAt?: Date;
 }
 
+/** Where a keyset page ends: the last row's exact creation time (as PostgreSQL prints it) and id. */
+export interface ListCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Lists count matches exactly up to this many, then answer "more than" (docs/documents.md). */
+export const LIST_TOTAL_BOUND = 10_000;
+
 export interface DocumentListRow extends DocumentEntity {
   size: number;
   sha256: string;
@@ -109,10 +118,24 @@ export class DocumentsRepository implements DocumentRows {
   }
 
   /**
-   * One page of documents the access condition admits, newest first. `access` is the SQL
-   * translation of the caller's CASL rules; its placeholders come first.
+   * `total` counts matches up to this many and stops: exact below it, "more than" at it. Counting
+   * every match on every page would cost O(matches) at a million documents.
    */
-  async list(access: SqlCondition, filter: DocumentListFilter, page: number, pageSize: number): Promise<{ rows: DocumentListRow[]; total: number }> {
+  listTotalBound = LIST_TOTAL_BOUND;
+
+  /**
+   * One page of documents the access condition admits, newest first (created_at, then id). `access`
+   * is the SQL translation of the caller's CASL rules; its placeholders come first. With `after`
+   * (the last row of the previous page) the page is a keyset range, the same cost at any depth;
+   * otherwise `page` is an OFFSET. The count stops at `listTotalBound` + 1.
+   */
+  async list(
+    access: SqlCondition,
+    filter: DocumentListFilter,
+    page: number,
+    pageSize: number,
+    after?: ListCursor,
+  ): Promise<{ rows: DocumentListRow[]; total: number; totalExact: boolean; last: ListCursor | null }> {
     const params = [...access.params];
     const where = [access.sql];
     const bind = (v: unknown) => {
@@ -126,20 +149,31 @@ export class DocumentsRepository implements DocumentRows {
     if (filter.tag) where.push(`d.tags @> ARRAY[${bind(filter.tag)}]::text[]`);
     if (filter.reviewOverdueAt) where.push(`d.kind IN ('policy', 'procedure') AND d.review_due_at < ${bind(filter.reviewOverdueAt)}`);
     const clause = where.join(' AND ');
-    const countParams = [...params];
+    const countParams = [...params, this.listTotalBound + 1];
     // Count and page on two pooled connections at once: the page's latency is the slower of the two.
-    const counting = this.dataSource.query(`SELECT count(*)::int AS total FROM documents d WHERE ${clause}`, countParams) as Promise<Array<{ total: number }>>;
+    const counting = this.dataSource.query(
+      `SELECT count(*)::int AS total FROM (SELECT 1 FROM documents d WHERE ${clause} LIMIT $${countParams.length}) matches`,
+      countParams,
+    ) as Promise<Array<{ total: number }>>;
+    const range = after ? ` AND (d.created_at, d.id) < (${bind(after.createdAt)}::timestamptz, ${bind(after.id)}::uuid)` : '';
     const paging = this.dataSource.query(
-      `SELECT ${DOC_COLUMNS}, v.size::float8 AS size, v.sha256
+      `SELECT ${DOC_COLUMNS}, v.size::float8 AS size, v.sha256, d.created_at::text AS "cursorAt"
          FROM documents d
          JOIN document_versions v ON v.document_id = d.id AND v.number = d.current_version
-        WHERE ${clause}
+        WHERE ${clause}${range}
         ORDER BY d.created_at DESC, d.id DESC
-        LIMIT ${bind(pageSize)} OFFSET ${bind((page - 1) * pageSize)}`,
+        LIMIT ${bind(pageSize)}${after ? '' : ` OFFSET ${bind((page - 1) * pageSize)}`}`,
       params,
-    ) as Promise<DocumentListRow[]>;
+    ) as Promise<Array<DocumentListRow & { cursorAt: string }>>;
     const [[{ total }], rows] = await Promise.all([counting, paging]);
-    return { rows, total };
+    const tail = rows.length === pageSize ? rows[rows.length - 1] : undefined;
+    return {
+      rows: rows.map(({ cursorAt: _cursorAt, ...row }) => row),
+      total: Math.min(total, this.listTotalBound),
+      totalExact: total <= this.listTotalBound,
+      // The exact stored time (microseconds), not the Date's milliseconds: the next page starts right after it.
+      last: tail ? { createdAt: tail.cursorAt, id: tail.id } : null,
+    };
   }
 
   /** The information-asset inventory (情報資産台帳), restricted by the same access condition. */

@@ -50,6 +50,12 @@ export class DocumentsController {
 
   @Get()
   @Policy('read', 'Document')
+  @ApiOperation({
+    summary: 'Documents the caller may see, newest first',
+    description:
+      '`{items, page, pageSize, total, totalExact, nextCursor}`. `total` is exact up to 10,000 matches; past that `totalExact` is false and ' +
+      'there are more than `total`. For the next page pass `nextCursor` as `after` (keyset, same cost at any depth) instead of `page`.',
+  })
   list(@CurrentActor() actor: Actor, @Query() query: ListDocumentsQuery) {
     return this.queries.list(actor, query);
   }

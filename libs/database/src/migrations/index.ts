@@ -12,6 +12,8 @@ import { RetentionStatutoryMinimum1764000600100 } from './1764000600100-retentio
 import { PendingUploads1764000800000 } from './1764000800000-pending-uploads';
 import { JobSchedules1764000900000 } from './1764000900000-job-schedules';
 import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
+import { AuditPending1764001400000 } from './1764001400000-audit-pending';
+import { DocumentListIndex1764001400100 } from './1764001400100-document-list-index';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -31,4 +33,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   PendingUploads1764000800000,
   JobSchedules1764000900000,
   IdentityPrivilegeGrants1764000910000,
+  AuditPending1764001400000,
+  DocumentListIndex1764001400100,
 ];

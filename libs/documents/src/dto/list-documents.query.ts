@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { DOCUMENT_KINDS, DocumentKind } from '../document.entity';
 import { IsClassification } from './classification.validator';
 
@@ -46,6 +46,11 @@ export class ListDocumentsQuery {
   @Min(1)
   @Max(100_000)
   page?: number;
+
+  @ApiPropertyOptional({ description: 'keyset paging: the `nextCursor` of the previous page (then leave out `page`); the same cost at any depth' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,300}$/, { message: 'after must be a nextCursor from a previous page' })
+  after?: string;
 
   @ApiPropertyOptional({ default: 20, maximum: 100 })
   @IsOptional()
