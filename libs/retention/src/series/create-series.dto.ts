@@ -1,7 +1,15 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { TRIGGER_PATTERN } from '../retention-period';
+
+/** Upper bounds of each part of a retention period (about 200 years, whichever unit). */
+const MAX_PERIOD = { years: 200, months: 2400, days: 73000 } as const;
+
+/** One optional whole-number part of a period (the series' own or its statutory minimum). */
+const PeriodPart = (example: number, max: number) =>
+  applyDecorators(ApiPropertyOptional({ example }), IsOptional(), Type(() => Number), IsInt(), Min(0), Max(max));
 
 export const SERIES_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -17,28 +25,13 @@ export class CreateSeriesDto {
   @Length(1, 200)
   name!: string;
 
-  @ApiPropertyOptional({ example: 5 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(200)
+  @PeriodPart(5, MAX_PERIOD.years)
   years?: number;
 
-  @ApiPropertyOptional({ example: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(2400)
+  @PeriodPart(0, MAX_PERIOD.months)
   months?: number;
 
-  @ApiPropertyOptional({ example: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(73000)
+  @PeriodPart(0, MAX_PERIOD.days)
   days?: number;
 
   @ApiProperty({ example: 'event:employment-ended' })
@@ -57,28 +50,13 @@ export class CreateSeriesDto {
   @Matches(TRIGGER_PATTERN, { message: 'minimumTrigger must be "created" or "event:<name>" (lower-case words joined by hyphens)' })
   minimumTrigger?: string | null;
 
-  @ApiPropertyOptional({ example: 7 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(200)
+  @PeriodPart(7, MAX_PERIOD.years)
   minimumYears?: number;
 
-  @ApiPropertyOptional({ example: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(2400)
+  @PeriodPart(0, MAX_PERIOD.months)
   minimumMonths?: number;
 
-  @ApiPropertyOptional({ example: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(73000)
+  @PeriodPart(0, MAX_PERIOD.days)
   minimumDays?: number;
 
   @ApiProperty({ example: 'destroy' })
