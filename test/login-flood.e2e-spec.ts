@@ -62,6 +62,18 @@ describe('Login floods and lockout (e2e)', () => {
     expect(event.client_address).toBe(home);
   });
 
+  it("an administrator's password reset lifts the lockouts of every address, and counts start again", async () => {
+    const owner = await createUser(t.http, admin, { roles: ['staff'] });
+    const office = nextAddress();
+    for (let i = 0; i < 3; i++) await loginFrom(office, owner.username, `Wrong-guess-${i}-xyz`).expect(401);
+    await loginFrom(office, owner.username, owner.password).expect(401);
+    const temporary = 'Reset-by-the-admin-42';
+    await request(t.http).patch(`/api/v1/users/${owner.id}`).set('Authorization', `Bearer ${admin}`).send({ password: temporary }).expect(200);
+    expect(await sql(t.databaseUrl, 'SELECT 1 FROM login_failures WHERE username = lower($1)', [owner.username])).toEqual([]);
+    const ok = await loginFrom(office, owner.username, temporary).expect(200);
+    expect(ok.body.mustChangePassword).toBe(true);
+  });
+
   it('answers 429 problem+json with Retry-After once a client address exceeds its rate, and audits the refusals in aggregate', async () => {
     const address = nextAddress();
     const before = await head();

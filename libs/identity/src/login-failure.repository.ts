@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface FailureCount {
   failures: number;
@@ -53,7 +53,8 @@ export class LoginFailureRepository {
   }
 
   /** An administrator's password reset unlocks the account from every address. */
-  async clearUser(username: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM login_failures WHERE username = lower($1)`, [username]);
+  /** Every address's count and lock for this username; inside the caller's transaction when given one. */
+  async clearUser(username: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource).query(`DELETE FROM login_failures WHERE username = lower($1)`, [username]);
   }
 }

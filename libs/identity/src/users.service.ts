@@ -4,6 +4,7 @@ import { AuditService } from '@kura/audit';
 import { classificationName, Clock, DomainError, ErrorCode, parseClassification } from '@kura/common';
 import { Actor, Role } from './actor';
 import type { CreateUserDto, UpdateUserDto } from './dto/user.dto';
+import { LoginFailureRepository } from './login-failure.repository';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { PrivilegeGrantsService } from './privilege-grants.service';
@@ -55,6 +56,7 @@ export class UsersService {
   constructor(
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
+    private readonly failures: LoginFailureRepository,
     private readonly grants: PrivilegeGrantsService,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
@@ -174,7 +176,11 @@ export class UsersService {
         // A session carries the privileges it was opened with only in the holder's mind: end it, so the next request re-authenticates.
         let sessionsEnded = 0;
         if (privilegesChanged) sessionsEnded += await this.sessions.endAllForUser(manager, user.id, now, 'privileges_changed');
-        if (passwordHash) sessionsEnded += await this.sessions.endAllForUser(manager, user.id, now, 'password_reset');
+        if (passwordHash) {
+          sessionsEnded += await this.sessions.endAllForUser(manager, user.id, now, 'password_reset');
+          // A reset is how an administrator unlocks an account: from every address, not just the row's lock.
+          await this.failures.clearUser(user.username, manager);
+        }
         if (privilegesChanged || displayNameChanged || passwordHash) {
           await this.audit.append(manager, {
             actor, action: 'user.update', outcome: 'allowed', targetType: 'User', targetId: user.id,
