@@ -30,4 +30,20 @@ describe(readParts.name, () => {
     expect(parts[0]).toBe(reused);
     expect(parts.map(String)).toEqual(['abcd', 'efgh']);
   });
+
+  it('sizes the part of a small body to the body, not to the part size (a 4 KiB put does not cost 8 MiB)', async () => {
+    const MiB = 1024 * 1024;
+    const parts: Buffer[] = [];
+    for await (const p of readParts((async function* () { yield Buffer.alloc(4096, 1); })(), 8 * MiB)) parts.push(p);
+    expect(parts).toHaveLength(1);
+    expect(parts[0].length).toBe(4096);
+    expect(parts[0].buffer.byteLength).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('grows the first part as bytes arrive and keeps every byte, then fills whole parts', async () => {
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1000, i));
+    const parts = await collect(chunks, 16_384);
+    expect(parts.map((p) => p.length)).toEqual([16_384, 16_384, 7232]);
+    expect(Buffer.concat(parts).equals(Buffer.concat(chunks))).toBe(true);
+  });
 });

@@ -9,6 +9,8 @@ export const S3_SETTINGS = Symbol('S3_SETTINGS');
 
 /** S3 requires every multipart part but the last to be at least 5 MiB. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** The first allocation for a body of unknown length: small documents are most documents. */
+const SMALL_PART_START = 64 * 1024;
 
 export interface StoredObject {
   key: string;
@@ -184,28 +186,40 @@ export class ObjectStore implements OnModuleInit {
 
 /**
  * Regroups any chunk stream into parts of exactly `partSize` bytes (the last may be
- * shorter). Each part is filled in place, so a part costs its size once, not twice.
+ * shorter). Each part is filled in place, so a part costs its size once, not twice. The first
+ * part starts small and grows as bytes arrive, so a 4 KiB body costs 64 KiB, not `partSize`
+ * (an 8 MiB allocation per small document was most of its garbage collection).
  */
 export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSize: number, spare: Buffer[] = []): AsyncGenerator<Buffer> {
   // `spare`: full-size parts the consumer is done with (sent), reused instead of allocated.
-  const fresh = () => spare.pop() ?? Buffer.allocUnsafe(partSize);
-  let part = fresh();
+  const full = () => spare.pop() ?? Buffer.allocUnsafe(partSize);
+  // Once a part has filled up, the body is large: whole parts from then on.
+  let large = false;
+  let part: Buffer | undefined;
   let filled = 0;
+  const room = (need: number): Buffer => {
+    if (part && part.length >= need) return part;
+    const size = large ? partSize : Math.min(partSize, Math.max(need, (part?.length ?? 0) * 2, SMALL_PART_START));
+    const grown = size === partSize ? full() : Buffer.allocUnsafe(size);
+    if (part) part.copy(grown, 0, 0, filled);
+    return (part = grown);
+  };
   for await (const raw of body as AsyncIterable<Buffer | string>) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     while (chunk.length > 0) {
       const take = Math.min(chunk.length, partSize - filled);
-      chunk.copy(part, filled, 0, take);
+      chunk.copy(room(filled + take), filled, 0, take);
       filled += take;
       chunk = chunk.subarray(take);
       if (filled === partSize) {
-        yield part;
-        part = fresh();
+        yield part as Buffer;
+        large = true;
+        part = undefined;
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield part.subarray(0, filled);
+  if (part && filled > 0) yield part.subarray(0, filled);
 }
 
 /** The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read; errors pass through. */
