@@ -82,8 +82,7 @@ export class DocumentWritesService {
       const content = stored;
       // The version's transaction also fulfils the upload's intent; a lost COMMIT reply is looked up.
       await this.intents.commit(content.storageKey, async (m) => {
-        await this.repo.insertDocument(m, doc).catch(unknownSeries);
-        await this.repo.insertVersion(m, version);
+        await this.repo.insertDocumentWithVersion(m, doc, version).catch(unknownSeries);
         await this.audit.append(m, {
           actor,
           action: 'document.create',
