@@ -62,7 +62,7 @@ describe('the cost of a 4 KiB create', () => {
     return { statements, s3 };
   }
 
-  it('sends one S3 PUT and at most 7 SQL statements; intent, then one transaction with the audit event', async () => {
+  it('sends one S3 PUT and 6 SQL statements; intent, then one transaction with the audit event', async () => {
     const content = randomBytes(4096);
     let id = '';
     const cost = await costOf(async () => {
@@ -81,16 +81,15 @@ describe('the cost of a 4 KiB create', () => {
     // One PutObject: a small file is never sent as a multipart upload (initiate + part + complete).
     expect(cost.s3).toEqual(['PUT']);
     // The session and its user in one statement; the write-ahead intent committed on its own
-    // before the first byte; then START, the document with its version, the audit event, the
-    // intent's fulfilment and COMMIT.
-    expect(cost.statements).toHaveLength(7);
+    // before the first byte; then START, the intent's fulfilment with the document and its
+    // version (one statement), the audit event, COMMIT.
+    expect(cost.statements).toHaveLength(6);
     expect(cost.statements[0]).toMatch(/FROM "?sessions"?/i);
     expect(cost.statements[1]).toMatch(/^INSERT INTO pending_uploads/);
     expect(cost.statements.slice(2)).toEqual([
       'START TRANSACTION',
-      expect.stringMatching(/INSERT INTO "?documents"?.*INSERT INTO "?document_versions"?/),
+      expect.stringMatching(/DELETE FROM pending_uploads.*INSERT INTO "?documents"?.*INSERT INTO "?document_versions"?/),
       expect.stringMatching(/^INSERT INTO audit_pending/),
-      expect.stringMatching(/^DELETE FROM pending_uploads/),
       'COMMIT',
     ]);
 
@@ -128,6 +127,44 @@ describe('the cost of a 4 KiB create', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     const after = await sql<{ n: number }>(t.databaseUrl, 'SELECT (SELECT count(*) FROM documents)::int + (SELECT count(*) FROM document_versions)::int + (SELECT count(*) FROM pending_uploads)::int AS n');
     expect(after[0].n).toBe(before[0].n);
+    expect((await objectKeys(t.s3)).length).toBe(objectsBefore);
+  });
+
+  it('a create whose intent the reconciler gave up meanwhile answers 503 and commits nothing: no document, version, audit event or object', async () => {
+    const objectsBefore = (await objectKeys(t.s3)).length;
+    const query = Client.prototype.query;
+    let dropped = '';
+    // Just before the statement that fulfils the intent, the intent disappears (as when the
+    // reconciler outlived the grace period and deleted it with its object).
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      const params = args[1] as unknown[] | undefined;
+      if (!dropped && /DELETE FROM pending_uploads WHERE storage_key = \$26/.test(text) && params) {
+        dropped = String(params[25]);
+        return sql(t.databaseUrl, 'DELETE FROM pending_uploads WHERE storage_key = $1', [dropped]).then(() => (query as (...a: unknown[]) => unknown).apply(this, args));
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as never);
+    let res;
+    try {
+      res = await request(t.http)
+        .post('/api/v1/documents')
+        .set('Authorization', `Bearer ${alice.token}`)
+        .field('title', 'Given up')
+        .field('kind', 'record')
+        .field('classification', 'CONFIDENTIAL')
+        .field('department', 'finance')
+        .attach('file', randomBytes(4096), 'slip.bin');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(dropped).toMatch(/^documents\//);
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(await sql(t.databaseUrl, "SELECT 1 FROM documents WHERE title = 'Given up'")).toHaveLength(0);
+    expect(await sql(t.databaseUrl, 'SELECT 1 FROM document_versions WHERE storage_key = $1', [dropped])).toHaveLength(0);
+    const documentId = dropped.split('/')[1];
+    expect((await auditEvents(t.databaseUrl, 'target_id = $1', [documentId])).filter((e) => e.outcome === 'allowed')).toEqual([]);
     expect((await objectKeys(t.s3)).length).toBe(objectsBefore);
   });
 });
