@@ -128,7 +128,13 @@ describe('disposition executed by the worker', () => {
       gates[1].open();
       await waitFor(async () => (await request(t.http).get(`/api/v1/disposition/batches/${first.batchId}`).set(as(b))).body.state === 'completed');
       expect(await objectsLeft(first.docs)).toBe(0);
-      const cert = await request(t.http).get(`/api/v1/disposition/batches/${first.batchId}/certificate`).set(as(b)).set('Accept', 'application/json').buffer(true).parse(text).expect(200);
+      const cert = await request(t.http).get(`/api/v1/disposition/batches/${first.batchId}/certificate`).set(as(b)).set('Accept', 'application/json').buffer(true)
+        .parse((r, cb) => {
+          let data = '';
+          r.on('data', (c: Buffer) => (data += c.toString('utf8')));
+          r.on('end', () => cb(null, data));
+        })
+        .expect(200);
       const key = await request(t.http).get('/api/v1/keys/public').expect(200);
       expect(verifyCertificateText(cert.body as string, key.body.publicKeyPem, { strict: true })).toMatchObject({ valid: true, records: 3 });
       for (const d of first.docs) {
@@ -159,12 +165,6 @@ describe('disposition executed by the worker', () => {
     }
   });
 });
-
-function text(res: NodeJS.ReadableStream, cb: (err: Error | null, body: string) => void): void {
-  let data = '';
-  res.on('data', (c: Buffer) => (data += c.toString('utf8')));
-  res.on('end', () => cb(null, data));
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
