@@ -71,6 +71,7 @@ export class DispositionController {
   @ApiHeader({ name: 'Prefer', required: false, description: 'RFC 7240: `respond-async` answers 202 at once; `wait=N` waits at most N seconds for the worker.' })
   @ApiResponse({ status: 200, description: 'Approved and executed by a worker within the wait: the completed batch with its certificate link.' })
   @ApiResponse({ status: 202, description: 'Approved and queued: a worker is executing it (or will). `Location` is the batch; its `progress` shows how far it is.' })
+  @ApiResponse({ status: 409, description: 'The batch is not a proposal (already approved, completed or cancelled), or a document is held or no longer due' })
   async approve(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
@@ -95,6 +96,8 @@ export class DispositionController {
   @Policy('read', 'Disposition')
   @Get('batches/:id/certificate')
   @ApiProduces('application/json', 'application/pdf')
+  @ApiResponse({ status: 200, description: 'The signed certificate: canonical JSON, or its PDF rendering' })
+  @ApiResponse({ status: 409, description: 'The batch has not finished executing (or was never approved): no certificate yet' })
   async certificate(
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
