@@ -164,6 +164,32 @@ describe('disposition executed by the worker', () => {
       await worker.close();
     }
   });
+
+  it('a worker that shuts down mid-batch hands the lease back at the next record; another worker finishes the batch', async () => {
+    const one = await createWorker(t.config, { databaseUrl: t.databaseUrl, s3: t.s3 }, quiet, t.clock, { schedule: false, dispositions: true });
+    const gate = new Barrier();
+    one.get(DispositionHooks).beforeItem = (_batch, _doc, destroyed) => (destroyed === 1 ? gate.wait() : Promise.resolve());
+    const { batchId, docs } = await proposeDue(3);
+    await request(t.http).post(`/api/v1/disposition/batches/${batchId}/approve`).set(as(b)).set('Prefer', 'respond-async').send({}).expect(202);
+    await gate.reached;
+    const closing = one.close();
+    gate.open();
+    await closing;
+    // The record in hand was finished; the next was not started; the lease is free for another worker.
+    expect(await sql(t.databaseUrl, `SELECT state, lease_owner FROM disposition_batches WHERE id = $1`, [batchId])).toEqual([{ state: 'executing', lease_owner: null }]);
+    const stopped = await request(t.http).get(`/api/v1/disposition/batches/${batchId}`).set(as(b)).expect(200);
+    expect(stopped.body.progress).toEqual({ total: 3, destroyed: 2, extended: 0, skipped: 0, remaining: 1, worker: 'waiting' });
+
+    const two = await createWorker(t.config, { databaseUrl: t.databaseUrl, s3: t.s3 }, quiet, t.clock, { schedule: false, dispositions: true });
+    try {
+      await waitFor(async () => (await request(t.http).get(`/api/v1/disposition/batches/${batchId}`).set(as(b))).body.state === 'completed');
+    } finally {
+      await two.close();
+    }
+    expect(await objectsLeft(docs)).toBe(0);
+    for (const d of docs) expect(await sql(t.databaseUrl, `SELECT count(*)::int AS n FROM audit_events WHERE action = 'document.destroy' AND target_id = $1`, [d.id])).toEqual([{ n: 1 }]);
+    expect(await sql(t.databaseUrl, `SELECT count(*)::int AS n FROM disposition_certificates WHERE batch_id = $1`, [batchId])).toEqual([{ n: 1 }]);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

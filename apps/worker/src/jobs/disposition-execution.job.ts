@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { describeError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { DispositionExecutor } from '@kura/retention';
@@ -11,7 +11,7 @@ import { SCHEDULER_OPTIONS, SchedulerOptions } from '../scheduler';
  * to keep alive, nothing lost while reconnecting; the approver's wait covers the poll delay.
  */
 @Injectable()
-export class DispositionExecutionJob implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DispositionExecutionJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Disposition');
   private timer?: NodeJS.Timeout;
   private current?: Promise<void>;
@@ -38,8 +38,11 @@ export class DispositionExecutionJob implements OnApplicationBootstrap, OnApplic
     return this.current;
   }
 
-  /** Stops taking batches; a batch in progress hands its lease back at its next record. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops taking batches; a batch in progress hands its lease back at its next record.
+   * Before any module's shutdown hook, so the database pool is still there while it does.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.current;
