@@ -70,8 +70,15 @@ export interface BatchProgress {
 
 function progressOf(b: BatchRow, all: ItemRow[]): BatchProgress {
   const count = (state: string) => all.filter((i) => i.state === state).length;
-  const remaining = b.state === 'cancelled' ? 0 : count('pending') + count('erased');
-  return { total: all.length, destroyed: count('destroyed'), extended: count('extended'), skipped: b.state === 'cancelled' ? 0 : count('skipped'), remaining, worker: b.state === 'executing' ? (b.leased ? 'running' : 'waiting') : null };
+  return {
+    total: all.length,
+    destroyed: count('destroyed'),
+    extended: count('extended'),
+    // A cancelled batch's items are skipped ("batch cancelled").
+    skipped: count('skipped'),
+    remaining: count('pending') + count('erased'),
+    worker: b.state === 'executing' ? (b.leased ? 'running' : 'waiting') : null,
+  };
 }
 
 /** A batch in the list: no document ids at all, only how many. */
