@@ -204,7 +204,7 @@ describe('retention HTTP API', () => {
     const proposal = await request(t.http).post('/api/v1/disposition/batches').set(as(a)).send({ documentIds: [doc.id] }).expect(201);
     // The batch exists, its execution has not finished: a state conflict (409), not an absence.
     const res = await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}/certificate`).set(as(a)).expect(409);
-    expect(res.body).toMatchObject({ type: 'urn:kura:problem:conflict', state: 'proposed', detail: expect.stringMatching(/not finished/) });
+    expect(res.body).toMatchObject({ type: 'urn:kura:problem:conflict', state: 'proposed', detail: expect.stringMatching(/not been approved/) });
     // A second proposal of the same document is refused while the first is open.
     await request(t.http).post('/api/v1/disposition/batches').set(as(b)).send({ documentIds: [doc.id] }).expect(409);
     expect((await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}`).set(as(b)).expect(200)).body).toMatchObject({ state: 'proposed', certificate: null });

@@ -85,7 +85,7 @@ const PROBLEMS: Record<string, { description: string; type: string; title: strin
   '401': { description: 'No valid bearer token', type: 'unauthenticated', title: 'Unauthorized', detail: 'Authentication is required.' },
   '403': { description: 'The caller may not do this', type: 'forbidden', title: 'Forbidden', detail: 'You may not do this.' },
   '404': { description: 'No such resource, or one the caller may not see', type: 'not-found', title: 'Not Found', detail: 'The document does not exist.' },
-  '409': { description: 'The resource is not in a state that allows this', type: 'conflict', title: 'Conflict', detail: 'The batch has no certificate yet: it is executing and has not finished executing.' },
+  '409': { description: 'The resource is not in a state that allows this', type: 'conflict', title: 'Conflict', detail: 'The batch has no certificate yet: it has not finished executing; its progress shows how far it is.' },
   '412': { description: 'If-Match names an older version', type: 'precondition-failed', title: 'Precondition Failed', detail: 'The document has changed since you read it.' },
   '415': { description: 'The body is not of a media type this route reads', type: 'unsupported-media-type', title: 'Unsupported Media Type', detail: 'This route reads application/json; the request body is text/plain.' },
   '428': { description: 'If-Match is required', type: 'precondition-required', title: 'Precondition Required', detail: 'Send If-Match with the ETag of the version you are replacing.' },

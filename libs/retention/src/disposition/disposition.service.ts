@@ -274,7 +274,11 @@ export class DispositionService {
       await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'DispositionBatch', targetId: id, outcome: 'failed', details: { format, reason: batch ? 'not-issued' : 'not-found' } });
       if (!batch) throw DomainError.notFound('disposition batch');
       // The batch exists but its execution has not finished (or it was never approved): a state conflict, not an absence.
-      throw new DomainError(ErrorCode.Conflict, `The batch has no certificate yet: it is ${batch.state} and has not finished executing.`, { state: batch.state });
+      const why: Record<string, string> = {
+        proposed: 'The batch has no certificate: it has not been approved.',
+        cancelled: 'The batch was cancelled: no certificate is issued.',
+      };
+      throw new DomainError(ErrorCode.Conflict, why[batch.state] ?? 'The batch has no certificate yet: it has not finished executing; its progress shows how far it is.', { state: batch.state });
     }
     const c = signed.certificate;
     const seen = await this.access.visibility(actor, [...c.records.map((r) => r.recordId), ...c.notDestroyed.map((n) => n.recordId)]);
