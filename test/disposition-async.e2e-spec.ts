@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { JsonLogger } from '@kura/common';
-import { DispositionHooks, verifyCertificateText } from '@kura/retention';
+import { DispositionHooks, DispositionRepository, verifyCertificateText } from '@kura/retention';
 import { ObjectStore } from '@kura/storage';
 import { createWorker } from '../apps/worker/src/worker.factory';
 import { startTestApp, TestApp } from './support/app';
@@ -189,6 +189,25 @@ describe('disposition executed by the worker', () => {
     expect(await objectsLeft(docs)).toBe(0);
     for (const d of docs) expect(await sql(t.databaseUrl, `SELECT count(*)::int AS n FROM audit_events WHERE action = 'document.destroy' AND target_id = $1`, [d.id])).toEqual([{ n: 1 }]);
     expect(await sql(t.databaseUrl, `SELECT count(*)::int AS n FROM disposition_certificates WHERE batch_id = $1`, [batchId])).toEqual([{ n: 1 }]);
+  });
+
+  it('of several workers asking at once, one takes the lease; only its holder renews it; an expired lease is taken over', async () => {
+    const { batchId } = await proposeDue(1);
+    await request(t.http).post(`/api/v1/disposition/batches/${batchId}/approve`).set(as(b)).set('Prefer', 'respond-async').send({}).expect(202);
+    const repo = t.app.get(DispositionRepository);
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => repo.claimNext(`worker-${i}`, 30)));
+    expect(claims.filter((c) => c === batchId)).toHaveLength(1);
+    expect(claims.filter((c) => c !== null)).toEqual([batchId]);
+    const winner = `worker-${claims.indexOf(batchId)}`;
+    expect(await repo.renewLease(batchId, 'worker-x', 30)).toBe(false);
+    expect(await repo.renewLease(batchId, winner, 30)).toBe(true);
+    expect(await repo.claimNext('worker-late', 30)).toBeNull();
+    // The holder dies: once its lease has expired, the next asker takes the batch, and the dead holder cannot renew.
+    await sql(t.databaseUrl, `UPDATE disposition_batches SET lease_until = clock_timestamp() - interval '1 second' WHERE id = $1`, [batchId]);
+    expect(await repo.claimNext('worker-late', 30)).toBe(batchId);
+    expect(await repo.renewLease(batchId, winner, 30)).toBe(false);
+    await repo.releaseLease(batchId, 'worker-late');
+    expect(await sql(t.databaseUrl, `SELECT lease_owner, lease_until FROM disposition_batches WHERE id = $1`, [batchId])).toEqual([{ lease_owner: null, lease_until: null }]);
   });
 });
 
