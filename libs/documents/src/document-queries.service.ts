@@ -108,7 +108,13 @@ export class DocumentQueriesService {
       department: query.department,
       tag: query.tag,
       reviewOverdueAt: query.reviewOverdue ? this.clock.now() : undefined,
+      seriesId: query.seriesId,
+      createdFrom: query.createdFrom === undefined ? undefined : new Date(query.createdFrom),
+      createdTo: query.createdTo === undefined ? undefined : new Date(query.createdTo),
     };
+    if (filter.createdFrom && filter.createdTo && filter.createdFrom >= filter.createdTo) {
+      throw DomainError.validation('createdFrom must be before createdTo.', [{ field: 'createdFrom', messages: ['createdFrom must be before createdTo'] }]);
+    }
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
     const access = this.access.filter(actor, 'read');
     if (query.after !== undefined && query.page !== undefined) throw DomainError.validation('Give either page or after, not both.', [{ field: 'after', messages: ['after cannot be combined with page'] }]);
