@@ -228,6 +228,7 @@ describe('Web console in a real browser (e2e)', () => {
     const [day, nextDay] = [await localDay(createdAt, 0), await localDay(createdAt, 1)];
     await visit(page, '/documents', 'Documents');
     const filters = page.getByRole('search');
+    await filters.getByRole('option', { name: `${code} — Console test records` }).waitFor({ state: 'attached' });
     await filters.getByLabel('Series', { exact: true }).selectOption({ label: `${code} — Console test records` });
     await filters.getByLabel('Created to (inclusive)').fill(day);
     await filters.getByLabel('Created from').fill(day);
@@ -404,6 +405,11 @@ describe('Web console in a real browser (e2e)', () => {
     await dialog.getByRole('radio', { name: /Social insurance/ }).waitFor();
     expect(page.url()).toMatch(/\/documents\?q=/);
     await axe(page, 'purpose dialog');
+    // Escape cancels: back on the list, nothing opened; then again.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: specificTitle }).click();
+    await dialog.getByRole('radio', { name: /Social insurance/ }).waitFor();
     // By keyboard: the first purpose has the focus; Space picks it, Enter opens.
     expect(await page.evaluate('document.activeElement?.getAttribute("value")')).toBe('social-insurance');
     await page.keyboard.press('Space');

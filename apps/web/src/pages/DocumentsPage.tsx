@@ -100,10 +100,10 @@ export function DocumentsPage({ me }: { me: Me }) {
         <Field label={t('document.tag')}>{(id) => <input id={id} value={form.tag} onChange={set('tag')} />}</Field>
         <Field label={t('documents.series')}>
           {(id) =>
-            series.data ? (
+            readsSeries ? (
               <select id={id} value={form.seriesId} onChange={set('seriesId')}>
                 <option value="">{t('common.any')}</option>
-                {series.data.items.map((s) => (
+                {series.data?.items.map((s) => (
                   <option key={s.id} value={s.id}>
                     {s.code} — {s.name}
                   </option>
