@@ -73,6 +73,23 @@ describe('document list filters: series and creation date range', () => {
     expect(day2.items.map((d) => d.id).sort()).toEqual([Object.keys(inA).find((id) => inA[id] === '2026-03-02T00:00:00Z'), inB, noSeries].sort());
   });
 
+  it('filters by review date the same way: reviewDueFrom inclusive, reviewDueTo exclusive; no review date, no match', async () => {
+    const [first, second] = Object.keys(inA).sort((x, y) => inA[x].localeCompare(inA[y]));
+    await sql(t.databaseUrl, `UPDATE documents SET review_due_at = $2 WHERE id = $1`, [first, '2027-01-01T00:00:00Z']);
+    await sql(t.databaseUrl, `UPDATE documents SET review_due_at = $2 WHERE id = $1`, [second, '2027-01-31T15:00:00Z']);
+    await sql(t.databaseUrl, `UPDATE documents SET review_due_at = $2 WHERE id = $1`, [hiddenInA, '2027-01-15T00:00:00Z']);
+    const ids = async (q: Record<string, string>) => (await list({ pageSize: 100, ...q })).items.map((d) => d.id).sort();
+    expect(await ids({ reviewDueFrom: '2027-01-01', reviewDueTo: '2027-02-01' })).toEqual([first, second].sort());
+    expect(await ids({ reviewDueFrom: '2027-01-01T00:00:00.001Z' })).toEqual([second]);
+    expect(await ids({ reviewDueTo: '2027-01-31T15:00:00Z' })).toEqual([first]);
+    // 2027-02-01T00:00+09:00 is 15:00 UTC on 31 January: exclusive.
+    expect(await ids({ reviewDueFrom: '2027-01-02', reviewDueTo: '2027-02-01T00:00:00+09:00' })).toEqual([]);
+    expect(await ids({ seriesId: seriesA, reviewDueFrom: '2027-01-01', createdFrom: '2026-03-02' })).toEqual([second]);
+    const bad = await request(t.http).get('/api/v1/documents').query({ reviewDueFrom: '2027-02-01', reviewDueTo: '2027-01-01' }).set(as(clerk)).expect(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['reviewDueFrom']);
+    await request(t.http).get('/api/v1/documents').query({ reviewDueTo: 'soon' }).set(as(clerk)).expect(400);
+  });
+
   it('walks a filtered list with the keyset cursor: every match once, ties included', async () => {
     const seen: string[] = [];
     let after: string | undefined;

@@ -19,6 +19,10 @@ export interface DocumentListFilter {
   createdFrom?: Date;
   /** Created before (exclusive). */
   createdTo?: Date;
+  /** Review date at or after (inclusive). */
+  reviewDueFrom?: Date;
+  /** Review date before (exclusive). */
+  reviewDueTo?: Date;
 }
 
 /** Where a keyset page ends: the last row's exact creation time (as PostgreSQL prints it) and id. */
@@ -157,6 +161,8 @@ export class DocumentsRepository implements DocumentRows {
     // Plain ranges on created_at: the (created_at, id) index serves them and the keyset order alike.
     if (filter.createdFrom) where.push(`d.created_at >= ${bind(filter.createdFrom)}`);
     if (filter.createdTo) where.push(`d.created_at < ${bind(filter.createdTo)}`);
+    if (filter.reviewDueFrom) where.push(`d.review_due_at >= ${bind(filter.reviewDueFrom)}`);
+    if (filter.reviewDueTo) where.push(`d.review_due_at < ${bind(filter.reviewDueTo)}`);
     const clause = where.join(' AND ');
     const countParams = [...params, this.listTotalBound + 1];
     // Count and page on two pooled connections at once: the page's latency is the slower of the two.

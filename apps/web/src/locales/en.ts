@@ -44,6 +44,8 @@ export const en = {
     seriesId: 'Series id',
     createdFrom: 'Created from',
     createdTo: 'Created to (inclusive)',
+    reviewDueFrom: 'Review due from',
+    reviewDueTo: 'Review due to (inclusive)',
     count: '{{total}} documents',
     none: 'No documents match.',
     assignSeries: 'Assign the selected documents to a series',

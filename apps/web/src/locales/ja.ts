@@ -46,6 +46,8 @@ export const ja: typeof en = {
     seriesId: 'シリーズ ID',
     createdFrom: '作成日（から）',
     createdTo: '作成日（まで・当日を含む）',
+    reviewDueFrom: '見直し期限（から）',
+    reviewDueTo: '見直し期限（まで・当日を含む）',
     count: '{{total}} 件の文書',
     none: '該当する文書はありません。',
     assignSeries: '選択した文書をシリーズに割り当てる',

@@ -6,7 +6,7 @@ import { formatDateTime } from '../i18n';
 import { PurposeDialog } from '../purpose';
 import { Link, useRouter } from '../router';
 
-const FILTERS = ['q', 'kind', 'classification', 'department', 'tag', 'reviewOverdue', 'seriesId', 'createdFrom', 'createdTo'] as const;
+const FILTERS = ['q', 'kind', 'classification', 'department', 'tag', 'reviewOverdue', 'seriesId', 'createdFrom', 'createdTo', 'reviewDueFrom', 'reviewDueTo'] as const;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The start of a calendar day in the user's own time zone, as the instant the API expects. */
@@ -18,7 +18,13 @@ function startOfDay(day: string, plusDays = 0): string | undefined {
 
 /** The URL keeps the days a person picked (both inclusive); the API takes [from, to) instants. */
 function apiFilters(params: Record<(typeof FILTERS)[number], string>): Record<string, string | undefined> {
-  return { ...params, createdFrom: startOfDay(params.createdFrom), createdTo: startOfDay(params.createdTo, 1) };
+  return {
+    ...params,
+    createdFrom: startOfDay(params.createdFrom),
+    createdTo: startOfDay(params.createdTo, 1),
+    reviewDueFrom: startOfDay(params.reviewDueFrom),
+    reviewDueTo: startOfDay(params.reviewDueTo, 1),
+  };
 }
 
 export function DocumentsPage({ me }: { me: Me }) {
@@ -116,6 +122,8 @@ export function DocumentsPage({ me }: { me: Me }) {
         </Field>
         <Field label={t('documents.createdFrom')}>{(id) => <input id={id} type="date" value={form.createdFrom} onChange={set('createdFrom')} max={form.createdTo || undefined} />}</Field>
         <Field label={t('documents.createdTo')}>{(id) => <input id={id} type="date" value={form.createdTo} onChange={set('createdTo')} min={form.createdFrom || undefined} />}</Field>
+        <Field label={t('documents.reviewDueFrom')}>{(id) => <input id={id} type="date" value={form.reviewDueFrom} onChange={set('reviewDueFrom')} max={form.reviewDueTo || undefined} />}</Field>
+        <Field label={t('documents.reviewDueTo')}>{(id) => <input id={id} type="date" value={form.reviewDueTo} onChange={set('reviewDueTo')} min={form.reviewDueFrom || undefined} />}</Field>
         <Field label={t('documents.reviewOverdue')}>
           {(id) => (
             <select id={id} value={form.reviewOverdue} onChange={set('reviewOverdue')}>

@@ -8,7 +8,7 @@ import { IsClassification } from './classification.validator';
 // A date-time without a zone would mean the server's local time: refused rather than guessed.
 const DATE_OR_ZONED = /^\d{4}-\d{2}-\d{2}(T.*(Z|[+-]\d{2}:?\d{2}))?$/;
 
-function CreationInstant(): PropertyDecorator {
+function Instant(): PropertyDecorator {
   return applyDecorators(
     IsOptional(),
     IsISO8601({ strict: true, strictSeparator: true }),
@@ -57,12 +57,20 @@ export class ListDocumentsQuery {
   seriesId?: string;
 
   @ApiPropertyOptional({ example: '2026-04-01T00:00:00+09:00', description: 'created at or after this instant (inclusive); ISO 8601 date (UTC midnight) or date-time with a zone' })
-  @CreationInstant()
+  @Instant()
   createdFrom?: string;
 
   @ApiPropertyOptional({ example: '2026-05-01T00:00:00+09:00', description: 'created before this instant (exclusive); must be after `createdFrom`' })
-  @CreationInstant()
+  @Instant()
   createdTo?: string;
+
+  @ApiPropertyOptional({ example: '2027-04-01', description: 'review date at or after this instant (inclusive); same format as `createdFrom`' })
+  @Instant()
+  reviewDueFrom?: string;
+
+  @ApiPropertyOptional({ example: '2027-05-01', description: 'review date before this instant (exclusive); must be after `reviewDueFrom`' })
+  @Instant()
+  reviewDueTo?: string;
 
   @ApiPropertyOptional({ default: 1 })
   @IsOptional()
