@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import { ObjectStore } from '@kura/storage';
 import { startTestApp, TestApp } from './support/app';
@@ -132,6 +133,34 @@ describe('legal hold amendment', () => {
     );
     expect(denied).toEqual([expect.objectContaining({ outcome: 'denied', details: expect.objectContaining({ reason: 'not-visible' }) })]);
     expect(await sql(t.databaseUrl, `SELECT details->>'route' AS route FROM audit_events WHERE action = 'access.denied' AND actor_id = $1`, [staff.id])).toEqual([{ route: expect.stringMatching(/^PATCH /) }]);
+  });
+
+  it('an amendment and a release racing over a shared document leave it active, whichever commits first', async () => {
+    const shared = await doc();
+    const [h1, h2] = [await place([shared, await doc()], 'race one'), await place([shared], 'race two')];
+    // A connection of our own holds the document's row: both requests queue behind it, then run one after the other.
+    const blocker = new Client({ connectionString: t.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      const [{ pid }] = (await blocker.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows;
+      await blocker.query(`SELECT id FROM documents WHERE id = $1 FOR UPDATE`, [shared]);
+      const amending = request(t.http).patch(`/api/v1/holds/${h1.id}`).set(as(officer)).send({ removeDocumentIds: [shared] }).then((r) => r);
+      const releasing = request(t.http).post(`/api/v1/holds/${h2.id}/release`).set(as(officer)).then((r) => r);
+      const waiting = async () =>
+        (await sql<{ n: number }>(t.databaseUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%' AND pid <> $1`, [pid]))[0].n;
+      for (let i = 0; (await waiting()) < 2; i++) {
+        if (i > 2_000) throw new Error('the two requests never queued behind the row lock');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await blocker.query('COMMIT');
+      const [a, r] = await Promise.all([amending, releasing]);
+      expect([a.status, r.status]).toEqual([200, 200]);
+    } finally {
+      await blocker.end();
+    }
+    expect(await status(shared)).toBe('active');
+    expect(await members(h1.id)).not.toContain(shared);
   });
 
   it('never shows a hidden document already on the hold to an officer who may not see it', async () => {
