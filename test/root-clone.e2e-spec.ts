@@ -59,6 +59,7 @@ describeAsRoot('as root, a clone in a mode-0700 home', () => {
     PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`,
     HOME: home,
     TMPDIR: path.join(home, 'tmp'),
+    npm_config_update_notifier: 'false',
     ...extra,
   });
 
