@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, utimesSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { contentDigest, stagePostgresBinaries } from './postgres-binaries';
@@ -65,6 +65,15 @@ describeAsRoot('stagePostgresBinaries', () => {
     symlinkSync('/etc/passwd', path.join(source, 'lib', 'outside'));
     await expect(stagePostgresBinaries(source, cache)).rejects.toThrow('hold a link that leaves their directory (lib/outside -> /etc/passwd)');
     expect(readdirSync(cache)).toEqual([]);
+  });
+
+  it('removes a copy a killed start left behind an hour ago, not one being made now', async () => {
+    mkdirSync(path.join(cache, '.staging-abandoned', 'bin'), { recursive: true });
+    mkdirSync(path.join(cache, '.staging-in-progress'), { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_601_000);
+    utimesSync(path.join(cache, '.staging-abandoned'), hourAgo, hourAgo);
+    const staged = await stagePostgresBinaries(source, cache);
+    expect(readdirSync(cache).sort()).toEqual(['.staging-in-progress', path.basename(staged)]);
   });
 
   it('lets concurrent starts stage the same version once, leaving no partial copies', async () => {

@@ -98,6 +98,15 @@ async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
+/** A start killed while copying leaves its temporary copy (60 MB); one untouched for an hour is no one's any more. */
+async function removeAbandonedCopies(cacheRoot: string): Promise<void> {
+  for (const name of await readdir(cacheRoot)) {
+    if (!name.startsWith('.staging-')) continue;
+    const s = await lstat(path.join(cacheRoot, name)).catch(() => undefined);
+    if (s && Date.now() - s.mtimeMs > 3_600_000) await rm(path.join(cacheRoot, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Running as root, PostgreSQL runs as the `postgres` user, which cannot reach binaries inside a
  * private home (a clone in /root, mode 0700). Copies the platform package's native/ tree into
@@ -112,6 +121,7 @@ export async function stagePostgresBinaries(source: string = platformBinariesDir
     throw new EmbeddedPostgresError(`PostgreSQL's binaries cannot be staged under ${cacheRoot} (${(err as NodeJS.ErrnoException).code}): running as root, PostgreSQL runs as the "postgres" user, which needs them outside any private directory. Make ${cacheRoot} writable by root, or set DATABASE_URL to an external PostgreSQL.`);
   }
   await checkRootOnly(cacheRoot);
+  await removeAbandonedCopies(cacheRoot);
   const target = path.join(cacheRoot, `postgres-${digest.slice(0, 32)}`);
   const rejected = () =>
     new EmbeddedPostgresError(`The staged PostgreSQL binaries in ${target} do not match ${source} (changed contents, owner or mode): remove ${target} and start again.`);
