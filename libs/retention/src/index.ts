@@ -11,6 +11,7 @@ export * from './series/update-series.dto';
 export * from './holds/holds.repository';
 export * from './holds/holds.service';
 export * from './holds/create-hold.dto';
+export * from './holds/amend-hold.dto';
 export * from './events/record-events.dto';
 export * from './events/retention-events.service';
 export * from './retention.repository';

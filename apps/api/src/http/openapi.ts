@@ -51,6 +51,7 @@ const SUMMARIES: Record<string, string> = {
   'POST /retention/events': 'Record an event that starts event-based retention',
   'POST /holds': 'Place a legal hold on documents',
   'GET /holds': 'List legal holds',
+  'PATCH /holds/{id}': 'Amend an active legal hold (name, reason, documents added or removed)',
   'POST /holds/{id}/release': 'Release a legal hold',
   'GET /disposition/due': 'Documents whose retention has ended and that no hold blocks',
   'POST /disposition/batches': 'Propose a disposition batch (dry run in the answer)',
