@@ -86,7 +86,8 @@ describe('Web console in a real browser (e2e)', () => {
     const [webDir, b, dir] = await Promise.all([buildConsole(), launchBrowser(), screenshotDir()]);
     browser = b;
     shots = dir;
-    t = await startTestApp({ env: { WEB_DIR: webDir } });
+    // With a worker in-process, as `npm start` runs: an approved batch executes within approve's wait.
+    t = await startTestApp({ env: { WEB_DIR: webDir }, worker: true });
     await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     adminToken = await loginAdmin(t.http);

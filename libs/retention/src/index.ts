@@ -18,6 +18,7 @@ export * from './retention.repository';
 export * from './disposition/disposition.dto';
 export * from './disposition/disposition.repository';
 export * from './disposition/disposition.executor';
+export * from './disposition/disposition.hooks';
 export * from './disposition/disposition.service';
 export * from './disposition/disposition-views';
 export * from './retention.module';
