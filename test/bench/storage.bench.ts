@@ -1,6 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -247,9 +247,12 @@ function postgresCpuSeconds(dataDir: string): number {
       return '';
     }
   };
+  // As root, Kura runs the postmaster in its data directory with `-D /proc/self/cwd` (libs/embedded).
+  const real = realpathSync(dataDir);
   const postmaster = procs.find((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dataDir);
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return args.includes(dataDir) || (args[0].endsWith('/postgres') && readlinkSync(`/proc/${pid}/cwd`) === real);
     } catch {
       return false;
     }
