@@ -90,11 +90,11 @@ describe('Web console in a real browser (e2e)', () => {
     return page;
   };
   const axe = async (page: Page, label: string) => findings.push(...(await seriousViolations(page, label)));
-  const shoot = async (page: Page, name: string) => {
+  const shoot = async (page: Page, name: string, fullPage = false) => {
     await page.evaluate('window.scrollTo(0, 0)');
     for (const language of ['en', 'ja'] as const) {
       await switchLanguage(page, language);
-      await page.screenshot({ path: path.join(shots, `${name}-${language}.png`), fullPage: false });
+      await page.screenshot({ path: path.join(shots, `${name}-${language}.png`), fullPage });
     }
     await switchLanguage(page, 'en');
   };
@@ -365,7 +365,7 @@ describe('Web console in a real browser (e2e)', () => {
     await gates[1].reached;
     await second.locator('[role=progressbar][aria-valuenow="1"]').waitFor();
     expect(await second.getByTestId('batch-progress').textContent()).toContain('1 destroyed');
-    await shoot(second, 'officer-disposition');
+    await shoot(second, 'officer-disposition', true);
 
     // Opened later from the list (the proposer's page, loaded afresh), an executing batch shows its progress too.
     await visit(page, '/disposition', 'Disposition');
