@@ -219,6 +219,7 @@ function useBatch(id: string, onFinished: () => void) {
     const poll = async () => {
       try {
         const next = await getJson<BatchView>(`/disposition/batches/${id}`, ctl.signal);
+        if (ctl.signal.aborted) return;
         failures = 0;
         setPollError(undefined);
         setBatch(next);
