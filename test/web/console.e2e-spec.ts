@@ -387,20 +387,32 @@ describe('Web console in a real browser (e2e)', () => {
     expect(polls[1] - polls[0]).toBeGreaterThanOrEqual(2_500);
     await page.unroute(`**/api/v1/disposition/batches/${batchId}`);
 
-    // Released: both pages reach completed by themselves and offer the certificate.
+    // The proposer leaves for another page (in the app, no reload): that page stops asking.
+    const asked = { approver: 0, proposer: 0 };
+    const count = (who: keyof typeof asked) => (r: { url(): string }) => {
+      if (r.url().endsWith(`/api/v1/disposition/batches/${batchId}`)) asked[who]++;
+    };
+    await page.getByRole('link', { name: 'Documents', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Documents' }).waitFor();
+    page.on('request', count('proposer'));
+
+    // Released: the approver's page reaches completed by itself and offers the certificate.
     gates[1].open();
-    for (const p of [second, page]) {
-      await p.getByTestId('batch-state').filter({ hasText: /^Completed$/ }).waitFor();
-      await p.locator('[role=progressbar][aria-valuenow="2"][aria-valuemax="2"]').waitFor();
-      await p.getByTestId('certificate-json').waitFor();
-      expect(await p.evaluate('window.kuraSamePage')).toBe(true);
-    }
+    await second.getByTestId('batch-state').filter({ hasText: /^Completed$/ }).waitFor();
+    await second.locator('[role=progressbar][aria-valuenow="2"][aria-valuemax="2"]').waitFor();
+    await second.getByTestId('certificate-json').waitFor();
+    expect(await second.evaluate('window.kuraSamePage')).toBe(true);
     expect(await second.getByTestId('batch').textContent()).toContain(officerA.username);
-    // Completed, the page stops asking.
-    const after: string[] = [];
-    second.on('request', (r) => r.url().includes(`/disposition/batches/${batchId}`) && after.push(r.url()));
+    // Completed, the approver's page stops asking; the page left behind asked nothing since.
+    second.on('request', count('approver'));
     await second.waitForTimeout(3_500);
-    expect(after).toEqual([]);
+    expect(asked).toEqual({ approver: 0, proposer: 0 });
+    expect(await page.evaluate('window.kuraSamePage')).toBe(true);
+    // Back on the batch, the proposer finds it completed with its certificate.
+    await page.getByRole('link', { name: 'Disposition', exact: true }).click();
+    await page.getByRole('button', { name: /Completed/ }).filter({ hasText: officerA.username }).first().click();
+    await page.getByTestId('batch-state').filter({ hasText: /^Completed$/ }).waitFor();
+    await page.getByTestId('certificate-json').waitFor();
     const [download] = await Promise.all([second.waitForEvent('download'), second.getByTestId('certificate-json').click()]);
     const certificate = JSON.parse(await readFile((await download.path())!, 'utf8')) as { certificate: Record<string, unknown>; signature: { algorithm: string } };
     expect(certificate.signature.algorithm).toBe('Ed25519');
