@@ -371,6 +371,10 @@ describe('Web console in a real browser (e2e)', () => {
     await visit(page, '/disposition', 'Disposition');
     await page.getByRole('button', { name: /Executing/ }).filter({ hasText: officerA.username }).first().click();
     await page.locator('[role=progressbar][aria-valuenow="1"][aria-valuemax="2"]').waitFor();
+    // The opened batch is in the URL: a reload shows it again.
+    expect(new URL(page.url()).searchParams.get('batch')).toBe(batchId);
+    await page.reload();
+    await page.locator('[role=progressbar][aria-valuenow="1"][aria-valuemax="2"]').waitFor();
     await page.evaluate('window.kuraSamePage = true');
     // A failed poll is shown and retried later (backing off), not every interval; the page recovers by itself.
     const polls: number[] = [];

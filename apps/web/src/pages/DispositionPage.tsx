@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, downloadVia, getJson, sendJson, type Classification, type Me, type Page } from '../api';
 import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
 import { formatBytes, formatDate, formatDateTime } from '../i18n';
-import { Link } from '../router';
+import { Link, useRouter } from '../router';
 
 interface DueItem {
   documentId: string;
@@ -67,7 +67,10 @@ export function DispositionPage({ me }: { me: Me }) {
   const [proposal, setProposal] = useState<Proposal>();
   const [error, setError] = useState<unknown>();
   const [openId, setOpenId] = useState('');
-  const [opened, setOpened] = useState<string>();
+  // The opened batch is in the URL (`?batch=<id>`): a reload or a shared link shows it again, progress included.
+  const { search, navigate } = useRouter();
+  const opened = search.get('batch') ?? undefined;
+  const setOpened = (id: string) => navigate(`/disposition?batch=${encodeURIComponent(id)}`, true, true);
   useShownClassifications([...(due.data?.items.map((d) => d.classification) ?? []), ...(proposal?.plan.map((p) => p.classification) ?? [])]);
 
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
@@ -203,7 +206,7 @@ function useBatch(id: string, onFinished: () => void) {
 
   useEffect(() => {
     const ctl = new AbortController();
-    getJson<BatchView>(`/disposition/batches/${id}`, ctl.signal).then(setBatch, (err: unknown) => !ctl.signal.aborted && setLoadError(err));
+    getJson<BatchView>(`/disposition/batches/${encodeURIComponent(id)}`, ctl.signal).then(setBatch, (err: unknown) => !ctl.signal.aborted && setLoadError(err));
     return () => ctl.abort();
   }, [id]);
 
@@ -218,7 +221,7 @@ function useBatch(id: string, onFinished: () => void) {
     };
     const poll = async () => {
       try {
-        const next = await getJson<BatchView>(`/disposition/batches/${id}`, ctl.signal);
+        const next = await getJson<BatchView>(`/disposition/batches/${encodeURIComponent(id)}`, ctl.signal);
         if (ctl.signal.aborted) return;
         failures = 0;
         setPollError(undefined);
