@@ -94,9 +94,19 @@ export class DocumentContentService {
     await this.recordDownload(actor, doc, number, false, purpose);
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     pipeline(source, decryptor, out, (err) => {
-      if (err) void this.content.integrityFailed(actor, id, number, err);
+      if (err) void this.streamFailed(actor, id, number, err);
     });
     return { ...base, body: out, size: version.size, stamped: false };
+  }
+
+  /**
+   * A download failed after it was audited as allowed: the store went away mid-transfer (an
+   * operational fault, audited as such), the ciphertext failed authentication (the integrity
+   * alarm), or the client left (nothing to record; the HTTP edge logs it).
+   */
+  private async streamFailed(actor: Actor, id: string, version: number, err: Error): Promise<void> {
+    if (await this.content.operationalFault(actor, 'document.download', id, version, err)) return;
+    await this.content.integrityFailed(actor, id, version, err);
   }
 
   private async recordDownload(actor: Actor, doc: DocumentEntity, version: number, stamped: boolean, purpose: { purpose?: string }): Promise<void> {

@@ -1,9 +1,9 @@
-import { pipeline, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Client } from 'minio';
 import { metrics } from '@kura/common';
 import { KuraConfig, type S3Settings } from '@kura/config';
-import { DEFAULT_STORE_TIMEOUTS, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
+import { DEFAULT_STORE_TIMEOUTS, StoreStreamError, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
 
@@ -208,7 +208,13 @@ export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSiz
   if (filled > 0) yield part.subarray(0, filled);
 }
 
-/** The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read; errors pass through. */
+/**
+ * The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read.
+ * The body comes straight off the store's socket, so any error on it (a reset, a cut short
+ * of Content-Length, the agent's idle timer) is the store's: it becomes a StoreStreamError,
+ * which callers treat as "unavailable", never as an integrity failure. A reader that goes
+ * away destroys the body, which releases the store's socket.
+ */
 function countedOut(body: Readable): Readable {
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -216,6 +222,8 @@ function countedOut(body: Readable): Readable {
       done(null, chunk);
     },
   });
-  pipeline(body, counter, () => undefined);
+  body.once('error', (err: Error) => counter.destroy(new StoreStreamError(err)));
+  counter.once('close', () => body.destroy());
+  body.pipe(counter);
   return counter;
 }
