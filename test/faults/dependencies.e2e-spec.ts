@@ -335,6 +335,8 @@ describe('dependency faults', () => {
         expect(await sql(proxy.rewrite(direct), 'SELECT 1 FROM pending_uploads')).toEqual([]);
         const versions = await sql<{ storage_key: string }>(proxy.rewrite(direct), 'SELECT storage_key FROM document_versions');
         expect((await objectKeys(t.s3)).sort()).toEqual(versions.map((v) => v.storage_key).sort());
+        expect(await auditEvents(proxy.rewrite(direct), `action = 'integrity.failed'`)).toEqual([]);
+        await expect(t.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
       } finally {
         await t.close();
         await proxy.stop();

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { AuditVerifier } from '@kura/audit';
 import { startTestApp, TestApp } from '../support/app';
 import { createUser, loginAdmin, TestUser } from '../support/auth';
 import { objectKeys, sql } from '../support/documents';
-import { ManualUpload, until } from './support/client';
+import { call, ManualUpload, until } from './support/client';
 
 const FIELDS: Array<[string, string]> = [['title', 'Stalled'], ['kind', 'record'], ['classification', 'INTERNAL'], ['department', 'general']];
 
@@ -51,5 +52,10 @@ describe('stalled and aborted uploads', () => {
     const lines = t.logs.slice(before).map((l) => JSON.parse(l) as { level: string; msg?: string });
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
     expect(lines).toContainEqual(expect.objectContaining({ level: 'info', msg: 'client closed the request' }));
+  });
+
+  it('after the stalled and aborted uploads: still ready, and the audit chain verifies', async () => {
+    expect((await call(base, 'GET', '/api/v1/health/ready')).status).toBe(200);
+    await expect(t.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
   });
 });
