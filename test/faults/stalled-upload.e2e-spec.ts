@@ -42,6 +42,20 @@ describe('stalled and aborted uploads', () => {
     await nothingLeft();
   });
 
+  it('twenty uploads stalled at once are each answered 408 problem+json within the idle timeout, and leave nothing', async () => {
+    const started = Date.now();
+    const stalled = Array.from({ length: 20 }, () => new ManualUpload(base, '/api/v1/documents', clerk.token).fields(FIELDS).fileHeader('s.bin').send(randomBytes(500_000)));
+    const answers = await Promise.all(stalled.map((u) => u.answer));
+    for (const res of answers) {
+      expect(res.status).toBe(408);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect(Date.now() - started).toBeLessThan(8_000);
+    for (const u of stalled) u.destroy();
+    await until(async () => (await sql(t.databaseUrl, 'SELECT 1 FROM pending_uploads')).length === 0, 10_000, 'the intents to be abandoned');
+    await nothingLeft();
+  });
+
   it('a client that aborts mid-upload is logged at info, not as a server error, and leaves nothing', async () => {
     const before = t.logs.length;
     const aborted = new ManualUpload(base, '/api/v1/documents', clerk.token).fields(FIELDS).fileHeader('a.bin').send(randomBytes(300_000));
