@@ -22,7 +22,7 @@ import {
 import { ObjectStore } from '@kura/storage';
 import type { S3Settings } from '@kura/config';
 import { createDatabase, testInfra, uniqueName } from './support/infra';
-import { FixtureDocument, insertDocument, pemSigner, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
+import { approveAndExecute, FixtureDocument, insertDocument, pemSigner, sql, startRetentionContext, writeSigningKey } from './support/retention-context';
 
 const run = promisify(execFile);
 const YEAR = 365 * 86_400_000;
@@ -112,7 +112,7 @@ describe('DispositionExecutor', () => {
     expect((await sql(databaseUrl, `SELECT state FROM disposition_batches WHERE id = $1`, [proposal.id]))[0]).toEqual({ state: 'proposed' });
     expect((await sql(databaseUrl, `SELECT outcome FROM audit_events WHERE action = 'disposition.approve' AND target_id = $1`, [proposal.id]))).toEqual([{ outcome: 'denied' }]);
 
-    const done = await due.approve(b, proposal.id, {});
+    const done = await approveAndExecute(ctx, b, proposal.id);
     expect(done).toMatchObject({ state: 'completed', approvedBy: 'officer-b', items: [{ documentId: doc.id, state: 'destroyed' }], certificate: `/api/v1/disposition/batches/${proposal.id}/certificate` });
     expect(await objectsLeft(doc)).toEqual([]);
     expect(await sql(databaseUrl, `SELECT count(*)::int AS n FROM document_versions WHERE document_id = $1 AND wrapped_key IS NOT NULL`, [doc.id])).toEqual([{ n: 0 }]);
@@ -160,7 +160,7 @@ describe('DispositionExecutor', () => {
     expect((await sql(databaseUrl, `SELECT status FROM documents WHERE id = $1`, [doc.id]))[0]).toEqual({ status: 'on_hold' });
     await ctx.get(HoldsService).release(a, hold.id);
     expect((await sql(databaseUrl, `SELECT status FROM documents WHERE id = $1`, [doc.id]))[0]).toEqual({ status: 'active' });
-    expect((await ctx.get(DispositionService).approve(b, proposal.id, {})).items[0].state).toBe('destroyed');
+    expect((await approveAndExecute(ctx, b, proposal.id)).items[0].state).toBe('destroyed');
   });
 
   it('refuses to shorten the retention of a held document by correcting its event date', async () => {
@@ -207,7 +207,7 @@ describe('DispositionExecutor', () => {
     expect(proposal.plan.every((p) => p.reviewRequired)).toBe(true);
     await expectDomainError(service.approve(b, proposal.id, {}), 'validation');
     const until = new Date(clock.now().getTime() + 5 * YEAR).toISOString();
-    const done = await service.approve(b, proposal.id, {
+    const done = await approveAndExecute(ctx, b, proposal.id, {
       decisions: [
         { documentId: keep.id, decision: 'extend', reason: 'kept permanently by board resolution', extendUntil: until },
         { documentId: drop.id, decision: 'destroy' },
@@ -235,7 +235,7 @@ describe('DispositionExecutor', () => {
     await expectDomainError(service.propose(a, { documentIds: [doc.id] }), 'not-found');
     const proposal = await service.propose(c, { documentIds: [doc.id] });
     await expectDomainError(service.approve(b, proposal.id, {}), 'forbidden');
-    await service.approve(d, proposal.id, {});
+    await approveAndExecute(ctx, d, proposal.id);
     expect((await sql(databaseUrl, `SELECT title, status FROM documents WHERE id = $1`, [doc.id]))[0]).toEqual({ title: SPECIFIC_TITLE_PLACEHOLDER, status: 'destroyed' });
     const body = (await service.certificate(d, proposal.id, 'json')).body.toString();
     expect(body).not.toContain('佐藤花子');

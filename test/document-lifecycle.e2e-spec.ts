@@ -35,7 +35,7 @@ describe('document lifecycle', () => {
   let seriesId: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ worker: true });
     store = t.app.get(ObjectStore);
     const admin = await loginAdmin(t.http);
     clerk = await createUser(t.http, admin, { roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['hr'] });
@@ -69,7 +69,7 @@ describe('document lifecycle', () => {
     return res.body.id as string;
   }
 
-  /** Proposes and approves (four-eyes) the destruction of one document; the batch executes inside approve. */
+  /** Proposes and approves (four-eyes) the destruction of one document; the in-process worker executes it within approve's wait. */
   async function destroy(documentId: string): Promise<string> {
     const proposal = await request(t.http).post('/api/v1/disposition/batches').set(auth(officerA)).send({ documentIds: [documentId] }).expect(201);
     const approved = await request(t.http).post(`/api/v1/disposition/batches/${proposal.body.id}/approve`).set(auth(officerB)).send({}).expect(200);
@@ -159,9 +159,11 @@ describe('document lifecycle', () => {
     const id = await dueRecord('upload during destruction');
     const barrier = holdObjectWrites(id);
     // Hold the executor's first object deletion (the erase step has committed by then) until the upload has answered.
-    const del = store.delete.bind(store);
+    // The worker executes the batch: its object store deletes.
+    const workerStore = t.worker!.get(ObjectStore);
+    const del = workerStore.delete.bind(workerStore);
     let uploadAnswered: Promise<{ status: number }> | undefined;
-    store.delete = async (key) => {
+    workerStore.delete = async (key) => {
       if (key.startsWith(`documents/${id}/`) && uploadAnswered === undefined) {
         barrier.release();
         uploadAnswered = upload;
@@ -178,7 +180,7 @@ describe('document lifecycle', () => {
       await expectNothingLeft(id, batchId);
     } finally {
       barrier.restore();
-      store.delete = del;
+      workerStore.delete = del;
     }
   });
 

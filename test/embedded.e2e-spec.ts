@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -39,7 +39,6 @@ describe('embedded mode explains itself', () => {
   let tmp: string;
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kura-embedded-'));
-    await chmod(tmp, 0o755);
   });
   afterAll(async () => {
     await rm(tmp, { recursive: true, force: true });
@@ -138,16 +137,24 @@ describe('embedded mode explains itself', () => {
     });
 
     const asRoot = process.getuid?.() === 0 ? it : it.skip;
-    asRoot('as root, a data directory under a mode-0700 home stops with one line saying what to do', async () => {
+    asRoot('as root, a data directory under a mode-0700 home starts, stays private, and is reused by the next start', async () => {
       const home = path.join(tmp, 'root-home');
       await mkdir(home, { mode: 0o700 });
       await chmod(home, 0o700);
       const varDir = path.join(home, 'kura', 'var');
-      const { answer } = await embeddedStart(varDir, 'once').catch(() => ({ answer: { error: 'no answer' } as ChildAnswer }));
-      expect(answer.error).toBe(
-        `Running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot reach the data directory (${varDir}): ` +
-          `${home} is mode 0700. To fix: set VAR_DIR to a directory it can reach (e.g. VAR_DIR=/var/lib/kura), or run Kura as a regular user; or set DATABASE_URL to an external PostgreSQL.`,
-      );
+      const first = await embeddedStart(varDir, 'once');
+      expect(first.answer).toMatchObject({ ready: true });
+      await new Promise((r) => first.child.once('exit', r));
+      const dataDir = path.join(varDir, 'postgres');
+      const postgresUid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+      expect({ uid: statSync(dataDir).uid, mode: statSync(dataDir).mode & 0o777 }).toEqual({ uid: postgresUid, mode: 0o700 });
+      expect({ uid: statSync(varDir).uid, mode: statSync(varDir).mode & 0o777 }).toEqual({ uid: 0, mode: 0o700 });
+      expect(statSync(home).mode & 0o777).toBe(0o700);
+      const initialised = statSync(path.join(dataDir, 'PG_VERSION')).mtimeMs;
+      const second = await embeddedStart(varDir, 'once');
+      expect(second.answer).toMatchObject({ ready: true });
+      await new Promise((r) => second.child.once('exit', r));
+      expect(statSync(path.join(dataDir, 'PG_VERSION')).mtimeMs).toBe(initialised);
     });
   });
 });

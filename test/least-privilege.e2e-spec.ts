@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -142,7 +142,6 @@ describe('Least privilege: the service runs as a role that owns nothing (e2e)', 
 describe('Least privilege in embedded mode (e2e)', () => {
   it('sets up both roles: the superuser migrates, the service connects as kura_app, which owns nothing', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-embedded-roles-'));
-    await chmod(dir, 0o755); // embedded PostgreSQL runs as `postgres` when we are root
     const infra = testInfra();
     try {
       const { stdout } = await promisify(execFile)(process.execPath, ['-r', './test/support/swc-register.cjs', 'test/support/embedded-roles-child.ts'], {

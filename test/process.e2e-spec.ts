@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -69,7 +69,6 @@ describe('the service process', () => {
 
   it('starts on embedded PostgreSQL and S3, stops cleanly on SIGINT, and reuses ./var on the next start', async () => {
     const varDir = await mkdtemp(path.join(os.tmpdir(), 'kura-var-'));
-    await chmod(varDir, 0o755);
     const env = { VAR_DIR: varDir };
 
     const started = Date.now();

@@ -42,7 +42,7 @@ describe('retention views through the one access decision', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ worker: true });
     store = t.app.get(ObjectStore);
     const admin = await loginAdmin(t.http);
     officerA = await createUser(t.http, admin, { username: 'officer-a', roles: ['records_officer'], clearance: 'SECRET', departments: ['records'] });

@@ -29,7 +29,7 @@ describe('retention HTTP API', () => {
   const as = (u: TestUser) => ({ Authorization: `Bearer ${u.token}` });
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ worker: true });
     store = t.app.get(ObjectStore);
     const admin = await loginAdmin(t.http);
     a = await createUser(t.http, admin, { username: 'officer-a', roles: ['records_officer'], clearance: 'SECRET' });
@@ -202,8 +202,9 @@ describe('retention HTTP API', () => {
     const seriesId = (await request(t.http).post('/api/v1/retention/series').set(as(a)).send({ ...seriesBody, code: 'EARLY-1', years: 1, trigger: 'created' }).expect(201)).body.id as string;
     const doc = await insertDocument(t.databaseUrl, store, { title: 'early', seriesId, createdAt: new Date(t.clock.now().getTime() - 2 * 365 * DAY) });
     const proposal = await request(t.http).post('/api/v1/disposition/batches').set(as(a)).send({ documentIds: [doc.id] }).expect(201);
-    const res = await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}/certificate`).set(as(a)).expect(404);
-    expect(res.body.detail).toMatch(/not finished/);
+    // The batch exists, its execution has not finished: a state conflict (409), not an absence.
+    const res = await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}/certificate`).set(as(a)).expect(409);
+    expect(res.body).toMatchObject({ type: 'urn:kura:problem:conflict', state: 'proposed', detail: expect.stringMatching(/not been approved/) });
     // A second proposal of the same document is refused while the first is open.
     await request(t.http).post('/api/v1/disposition/batches').set(as(b)).send({ documentIds: [doc.id] }).expect(409);
     expect((await request(t.http).get(`/api/v1/disposition/batches/${proposal.body.id}`).set(as(b)).expect(200)).body).toMatchObject({ state: 'proposed', certificate: null });

@@ -36,7 +36,7 @@ describe('retention story (issue 5, Done when)', () => {
   const as = (u: TestUser) => ({ Authorization: `Bearer ${u.token}` });
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ worker: true });
     const admin = await loginAdmin(t.http);
     clerk = await createUser(t.http, admin, { username: 'clerk', roles: ['staff'], clearance: 'CONFIDENTIAL', departments: ['hr'] });
     a = await createUser(t.http, admin, { username: 'officer-a', roles: ['records_officer'], clearance: 'SECRET', departments: ['hr'] });

@@ -7,7 +7,7 @@ import { Role, type Actor } from '@kura/identity';
 import { DispositionService, SeriesService, verifyCertificateText } from '@kura/retention';
 import { ObjectStore } from '@kura/storage';
 import { createDatabase, testInfra, uniqueName } from '../support/infra';
-import { insertDocument, pemSigner, startRetentionContext, writeSigningKey } from '../support/retention-context';
+import { approveAndExecute, insertDocument, pemSigner, startRetentionContext, writeSigningKey } from '../support/retention-context';
 
 const YEAR = 365 * 86_400_000;
 const officer = (name: string): Actor => ({ id: randomUUID(), username: name, roles: [Role.RecordsOfficer], clearance: 3, departments: [], designations: [], sessionId: randomUUID() });
@@ -47,7 +47,7 @@ describe('disposition of a document with an orphaned object', () => {
 
     const due = ctx.get(DispositionService);
     const proposal = await due.propose(a, { documentIds: [doc.id] });
-    expect(await due.approve(b, proposal.id, {})).toMatchObject({ state: 'completed' });
+    expect(await approveAndExecute(ctx, b, proposal.id)).toMatchObject({ state: 'completed' });
 
     const left: string[] = [];
     for await (const o of store.list(`documents/${doc.id}/`)) left.push(o.key);

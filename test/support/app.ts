@@ -1,14 +1,17 @@
 import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Clock, JsonLogger } from '@kura/common';
 import { KuraConfig, S3Settings, loadConfig } from '@kura/config';
 import { createApi } from '../../apps/api/src/api.factory';
+import { createWorker } from '../../apps/worker/src/worker.factory';
 import { createDatabase, testInfra, uniqueName } from './infra';
 
 export interface TestApp {
   app: INestApplication;
+  /** The in-process worker (startTestApp({ worker: true })): it executes approved disposition batches. */
+  worker?: INestApplicationContext;
   http: ReturnType<INestApplication['getHttpServer']>;
   config: KuraConfig;
   databaseUrl: string;
@@ -24,6 +27,11 @@ export interface TestAppOptions {
   databaseUrl?: string;
   s3?: S3Settings;
   keysDir?: string;
+  /**
+   * Also run a worker in this process, as `npm start` does (RUN_WORKER_IN_PROCESS), executing
+   * approved disposition batches; its scheduled jobs stay off (tests run them by hand).
+   */
+  worker?: boolean;
 }
 
 const running = new WeakMap<object, TestApp>();
@@ -56,13 +64,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // Every test logs in from 127.0.0.1: rate limits are tested on their own (login-flood e2e).
     LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000',
     LOGIN_RATE_LIMIT_PER_USERNAME: '1000000',
+    // A worker started with the app takes an approved batch within 100 ms, well inside approve's wait.
+    DISPOSITION_POLL_MS: '100',
     ...options.env,
   });
   const logs: string[] = [];
   const logger = new JsonLogger('info', (line) => logs.push(line));
   const clock = new Clock();
   const app = await createApi(config, { databaseUrl, s3 }, logger, clock);
-  const t: TestApp = { app, http: app.getHttpServer(), config, databaseUrl, s3, clock, logs, close: () => app.close() };
+  const worker = options.worker ? await createWorker(config, { databaseUrl, s3 }, logger, clock, { schedule: false, dispositions: true }) : undefined;
+  const close = async () => {
+    await worker?.close();
+    await app.close();
+  };
+  const t: TestApp = { app, worker, http: app.getHttpServer(), config, databaseUrl, s3, clock, logs, close };
   running.set(t.http as object, t);
   return t;
 }

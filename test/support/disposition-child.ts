@@ -19,8 +19,9 @@ async function main(): Promise<void> {
   };
   const ctx = await startRetentionContext({ databaseUrl: input.databaseUrl, s3: input.s3, keysDir: input.keysDir, deleteDelayMs: input.deleteDelayMs });
   process.stdout.write('ready\n');
+  // Approves (as an api does), then executes without a lease (as a worker's step does).
   if (input.approveAs) await ctx.get(DispositionService).approve(input.approveAs, input.batchId, {});
-  else await ctx.get(DispositionExecutor).execute(input.batchId, null);
+  await ctx.get(DispositionExecutor).execute(input.batchId, null);
   await ctx.close();
   process.stdout.write('done\n');
 }

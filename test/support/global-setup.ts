@@ -10,7 +10,6 @@ import { INFRA_FILE_ENV, TestInfra } from './infra';
 /** One PostgreSQL and one s3rver per test run; each test file makes its own database and bucket. */
 export default async function globalSetup(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-test-'));
-  await import('node:fs/promises').then((fs) => fs.chmod(dir, 0o755));
   const logger = new JsonLogger('error');
   const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), logger, { persistent: false });
   const s3 = await startEmbeddedS3(path.join(dir, 'objects'), 'kura-test', 'us-east-1');

@@ -11,7 +11,18 @@ import { CryptoModule } from '@kura/crypto';
 import { Clock, JsonLogger } from '@kura/common';
 import { ConfigModule, loadConfig, S3Settings } from '@kura/config';
 import { DatabaseModule, migrate } from '@kura/database';
-import { CertificateSigner, RetentionJobsModule, RetentionModule, VERSION_DIGESTER, VersionDigester } from '@kura/retention';
+import type { Actor } from '@kura/identity';
+import {
+  ApproveBatchDto,
+  BatchView,
+  CertificateSigner,
+  DispositionExecutor,
+  DispositionService,
+  RetentionJobsModule,
+  RetentionModule,
+  VERSION_DIGESTER,
+  VersionDigester,
+} from '@kura/retention';
 import { SIGNING_KEY_FILE } from '@kura/signing';
 import { ObjectStore } from '@kura/storage';
 
@@ -66,6 +77,17 @@ export async function startRetentionContext(o: RetentionContextOptions): Promise
   const app = await NestFactory.createApplicationContext(ContextModule, { logger: new JsonLogger('error'), abortOnError: false });
   await app.init();
   return app;
+}
+
+/**
+ * Approves a batch (it commits queued, not executed: no worker runs in a retention context),
+ * then does what a worker does, and returns the batch as the approver then reads it.
+ */
+export async function approveAndExecute(ctx: INestApplicationContext, actor: Actor, batchId: string, dto: ApproveBatchDto = {}): Promise<BatchView> {
+  const queued = await ctx.get(DispositionService).approve(actor, batchId, dto);
+  expect(queued).toMatchObject({ state: 'executing', progress: { destroyed: 0, remaining: queued.progress.total, worker: 'waiting' } });
+  await ctx.get(DispositionExecutor).resumeAll();
+  return ctx.get(DispositionService).batch(actor, batchId);
 }
 
 export async function sql<T = Record<string, unknown>>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {

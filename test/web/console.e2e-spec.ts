@@ -86,7 +86,8 @@ describe('Web console in a real browser (e2e)', () => {
     const [webDir, b, dir] = await Promise.all([buildConsole(), launchBrowser(), screenshotDir()]);
     browser = b;
     shots = dir;
-    t = await startTestApp({ env: { WEB_DIR: webDir } });
+    // With a worker in-process, as `npm start` runs: an approved batch executes within approve's wait.
+    t = await startTestApp({ env: { WEB_DIR: webDir }, worker: true });
     await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     adminToken = await loginAdmin(t.http);
@@ -217,6 +218,33 @@ describe('Web console in a real browser (e2e)', () => {
     await page.getByRole('status').filter({ hasText: '1 of 1 done' }).waitFor();
     expect((await sql<{ series_id: string | null }>(t.databaseUrl, `SELECT series_id FROM documents WHERE id = $1`, [budgetId]))[0].series_id).not.toBeNull();
 
+    // Filter by series and creation date (the budget's creation day in the browser's time zone, both ends inclusive).
+    const createdAt = (await sql<{ created_at: Date }>(t.databaseUrl, `SELECT created_at FROM documents WHERE id = $1`, [budgetId]))[0].created_at.toISOString();
+    const localDay = (iso: string, plus: number) =>
+      page.evaluate(([at, n]) => {
+        const d = new Date(at as string);
+        d.setDate(d.getDate() + (n as number));
+        return [d.getFullYear(), String(d.getMonth() + 1).padStart(2, '0'), String(d.getDate()).padStart(2, '0')].join('-');
+      }, [iso, plus] as const);
+    const [day, nextDay] = [await localDay(createdAt, 0), await localDay(createdAt, 1)];
+    await visit(page, '/documents', 'Documents');
+    const filters = page.getByRole('search');
+    await filters.getByRole('option', { name: `${code} — Console test records` }).waitFor({ state: 'attached' });
+    await filters.getByLabel('Series', { exact: true }).selectOption({ label: `${code} — Console test records` });
+    await filters.getByLabel('Created to (inclusive)').fill(day);
+    await filters.getByLabel('Created from').fill(day);
+    const listed = (from: string) => page.waitForResponse((r) => r.url().includes('/api/v1/documents?') && r.url().includes('seriesId=') && r.url().includes(`createdFrom=${encodeURIComponent(from)}`));
+    const startOf = (d: string) => page.evaluate((s) => { const [y, m, dd] = s.split('-').map(Number); return new Date(y, m - 1, dd).toISOString(); }, d);
+    await Promise.all([listed(await startOf(day)), filters.getByRole('button', { name: 'Search' }).click()]);
+    await page.getByRole('link', { name: `Budget-${run}` }).waitFor();
+    expect(await page.getByTestId('documents-table').locator('tbody tr').count()).toBe(1);
+    await axe(page, 'documents filtered by series and date');
+    await filters.getByLabel('Created to (inclusive)').fill(nextDay);
+    await filters.getByLabel('Created from').fill(nextDay);
+    await Promise.all([listed(await startOf(nextDay)), filters.getByRole('button', { name: 'Search' }).click()]);
+    await page.getByText('No documents match.').waitFor();
+    expect(await page.getByTestId('documents-table').locator('tbody tr').count()).toBe(0);
+
     await visit(page, '/holds', 'Legal holds');
     await page.getByLabel('Name', { exact: true }).fill(`Audit ${run}`);
     await page.getByLabel('Reason').fill('external audit request');
@@ -225,7 +253,33 @@ describe('Web console in a real browser (e2e)', () => {
     await page.getByRole('button', { name: `Release hold Audit ${run}` }).waitFor();
     expect((await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [budgetId]))[0].status).toBe('on_hold');
     await axe(page, 'holds');
-    await page.getByRole('button', { name: `Release hold Audit ${run}` }).click();
+
+    // Amend: rename it and put the minutes under it as well; then release the minutes from it again.
+    const docStatus = async (id: string) => (await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [id]))[0].status;
+    await page.getByRole('button', { name: `Amend hold Audit ${run}` }).click();
+    const amend = page.locator('form[aria-labelledby=hold-amend]');
+    await amend.getByLabel('Name', { exact: true }).fill(`Audit ${run} extended`);
+    await amend.getByLabel('Add document ids').fill(minutesId);
+    await axe(page, 'hold amendment');
+    await amend.getByRole('button', { name: 'Save amendment' }).click();
+    await page.getByRole('status').filter({ hasText: `Hold Audit ${run} extended amended.` }).waitFor();
+    await page.getByTestId('holds-table').locator('code', { hasText: minutesId.slice(0, 8) }).waitFor();
+    expect([await docStatus(budgetId), await docStatus(minutesId)]).toEqual(['on_hold', 'on_hold']);
+    await page.getByRole('button', { name: `Amend hold Audit ${run} extended` }).click();
+    await amend.getByLabel(`Release ${minutesId}`).check();
+    await amend.getByRole('button', { name: 'Save amendment' }).click();
+    await page.getByTestId('holds-table').locator('code', { hasText: minutesId.slice(0, 8) }).waitFor({ state: 'detached' });
+    expect([await docStatus(budgetId), await docStatus(minutesId)]).toEqual(['on_hold', 'active']);
+    const amendEvents = await sql<{ details: { before: { name: string }; after: { name: string }; added: string[]; removed: string[] } }>(
+      t.databaseUrl,
+      `SELECT details FROM audit_events WHERE action = 'hold.amend' AND actor_id = $1 ORDER BY seq`,
+      [officerA.id],
+    );
+    expect(amendEvents.map((e) => e.details)).toEqual([
+      { before: { name: `Audit ${run}`, reason: 'external audit request' }, after: { name: `Audit ${run} extended`, reason: 'external audit request' }, added: [minutesId], removed: [] },
+      { before: { name: `Audit ${run} extended`, reason: 'external audit request' }, after: { name: `Audit ${run} extended`, reason: 'external audit request' }, added: [], removed: [minutesId] },
+    ]);
+    await page.getByRole('button', { name: `Release hold Audit ${run} extended` }).click();
     await page.getByTestId('holds-table').getByText(/^Released/).waitFor();
 
     await visit(page, '/disposition', 'Disposition');
@@ -338,6 +392,59 @@ describe('Web console in a real browser (e2e)', () => {
     await newbie.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
   });
 
+  it('My Number handler: names the purpose (a dialog, by keyboard) → a refused purpose is explained → details → download; the ledger names the purpose', async () => {
+    for (const [code, nameJa, nameEn] of [['social-insurance', '社会保険手続', 'Social insurance'], ['withholding-slip', '源泉徴収票作成', 'Withholding slip']]) {
+      await request(t.http).post('/api/v1/mynumber/purposes').set(bearer(officerA)).send({ code, nameJa, nameEn }).expect(201);
+    }
+    await request(t.http).put(`/api/v1/mynumber/documents/${specificId}/purposes`).set(bearer(handler)).send({ purposes: ['withholding-slip'] }).expect(200);
+
+    const page = await session(handler);
+    await visit(page, `/documents?q=${encodeURIComponent(specificTitle)}`, 'Documents');
+    await page.getByRole('link', { name: specificTitle }).click();
+    // Asked before anything is read: nothing about the document was requested yet.
+    const dialog = page.getByRole('dialog', { name: 'Purpose of use (My Number)' });
+    await dialog.getByRole('radio', { name: /Social insurance/ }).waitFor();
+    expect(page.url()).toMatch(/\/documents\?q=/);
+    await axe(page, 'purpose dialog');
+    // Escape cancels: back on the list, nothing opened; then again.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: specificTitle }).click();
+    await dialog.getByRole('radio', { name: /Social insurance/ }).waitFor();
+    // By keyboard: the first purpose has the focus; Space picks it, Enter opens.
+    expect(await page.evaluate('document.activeElement?.getAttribute("value")')).toBe('social-insurance');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Enter');
+    // Not a purpose of this document: the server's refusal is shown, with the purposes it permits.
+    await page.getByTestId('permitted-purposes').filter({ hasText: 'Withholding slip' }).waitFor();
+    expect(await dialog.getByRole('alert').textContent()).toContain('social-insurance');
+    expect(await page.getByTestId('document-meta').count()).toBe(0);
+    await page.getByRole('radio', { name: /Social insurance/ }).waitFor();
+    expect(await page.evaluate('document.activeElement?.getAttribute("value")')).toBe('social-insurance');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: specificTitle }).waitFor();
+    await page.getByTestId('current-purpose').filter({ hasText: 'Withholding slip' }).waitFor();
+    await page.getByTestId('versions-table').locator('tbody tr').first().waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-current').click()]);
+    expect((await readFile((await download.path())!)).toString('utf8')).toBe('個人番号 1234');
+
+    // The handling ledger (as the auditor reads it) names the purpose of each act, and the refusal.
+    const ledger = await request(t.http).get('/api/v1/mynumber/ledger').set(bearer(auditor)).expect(200);
+    const lines = (ledger.body.items as Array<{ documentId: string; actorName: string; operation: string; purpose: string | null; outcome: string; reason: string | null }>)
+      .filter((l) => l.documentId === specificId && l.actorName === handler.username && l.operation !== 'create')
+      .map((l) => [l.operation, l.purpose, l.outcome, l.reason]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ['read', 'social-insurance', 'denied', 'purpose-not-permitted'],
+        ['read', 'withholding-slip', 'allowed', null],
+        ['download', 'withholding-slip', 'allowed', null],
+      ]),
+    );
+    // The console asked first: it never sent a read without a purpose.
+    expect(lines.filter(([, purpose]) => purpose === null)).toEqual([]);
+  });
+
   it('never shows a `specific` document to anyone but its handlers, anywhere in the console', async () => {
     const mine = await open();
     await signIn(mine, baseUrl, handler.username, handler.password);
@@ -358,6 +465,8 @@ describe('Web console in a real browser (e2e)', () => {
         // What the page shows (the search box may hold the words typed into it).
         expect(await page.locator('body').innerText()).not.toContain(specificTitle);
         if (p === `/documents/${specificId}`) await page.getByRole('alert').waitFor();
+        // Not even asked for a purpose: for them the document does not exist.
+        expect(await page.getByTestId('purpose-dialog').count()).toBe(0);
       }
     }
   });

@@ -132,8 +132,8 @@ export function upload(
 }
 
 /** Fetches a file (e.g. a certificate with an Accept header) and hands it to the browser as a download. */
-export async function downloadVia(path: string, accept: string, filename: string): Promise<void> {
-  const res = await request('GET', path, { headers: { Accept: accept } });
+export async function downloadVia(path: string, accept: string, filename: string, headers: Record<string, string> = {}): Promise<void> {
+  const res = await request('GET', path, { headers: { Accept: accept, ...headers } });
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -143,6 +143,26 @@ export async function downloadVia(path: string, accept: string, filename: string
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A My Number purpose (利用目的): its code goes in `X-Purpose`, its names are for people. */
+export interface Purpose {
+  code: string;
+  nameJa: string;
+  nameEn: string;
+  retired: boolean;
+}
+
+/** The header a read of a `specific` document must carry (docs/mynumber.md); empty when no purpose is named. */
+export function purposeHeaders(purpose: string | null | undefined): Record<string, string> {
+  return purpose ? { 'X-Purpose': purpose } : {};
+}
+
+/** The server refused because the purpose is missing (400 naming X-Purpose) or not permitted (403 with permittedPurposes). */
+export function isPurposeRefusal(error: unknown): error is ApiError {
+  if (!(error instanceof ApiError)) return false;
+  if (error.status === 400) return (error.problem.errors ?? []).some((e) => e.field.toLowerCase() === 'x-purpose');
+  return error.status === 403 && Array.isArray(error.problem.permittedPurposes);
 }
 
 export interface Me {

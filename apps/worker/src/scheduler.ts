@@ -9,6 +9,8 @@ export const SCHEDULER_OPTIONS = Symbol('SCHEDULER_OPTIONS');
 export interface SchedulerOptions {
   /** False in the CLI: jobs are known and runnable by hand, but nothing runs on a timer. */
   schedule: boolean;
+  /** Executes approved disposition batches as they come (default: as `schedule`); tests turn it on alone. */
+  dispositions?: boolean;
 }
 
 export type Job = JobDefinition;

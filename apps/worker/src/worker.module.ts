@@ -12,6 +12,7 @@ import { RetentionJobsModule, RetentionModule, VERSION_DIGESTER } from '@kura/re
 import { StorageModule } from '@kura/storage';
 import { AuditCheckpointJob } from './jobs/audit-checkpoint.job';
 import { ContentReconcileJob } from './jobs/content-reconcile.job';
+import { DispositionExecutionJob } from './jobs/disposition-execution.job';
 import { RetentionJobs } from './jobs/retention.jobs';
 import { SessionPurgeJob } from './jobs/session-purge.job';
 import { Scheduler, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler';
@@ -36,7 +37,7 @@ export class WorkerModule {
         CryptoModule,
         DocumentsModule,
         RetentionJobsModule,
-        // The disposition executor, for the resume job.
+        // The disposition executor: approved batches are executed here.
         RetentionModule,
         JobsModule,
       ],
@@ -50,6 +51,7 @@ export class WorkerModule {
         SessionPurgeJob,
         RetentionJobs,
         ContentReconcileJob,
+        DispositionExecutionJob,
       ],
       exports: [Clock, Scheduler, VERSION_DIGESTER],
     };

@@ -104,6 +104,14 @@ export class KuraConfig {
   readonly jobPollSeconds!: number;
   /** A failed job retries after this × 2^(attempt-1) seconds (at most its interval). */
   readonly jobRetryBaseSeconds!: number;
+  /** How long `POST /disposition/batches/:id/approve` waits for the worker before answering 202 (0: never waits). */
+  readonly dispositionApproveWaitMs!: number;
+  /** How often a worker looks for approved disposition batches to execute. */
+  readonly dispositionPollMs!: number;
+  /** A worker executing a batch renews its lease every third of this; a crashed worker's batch is taken over after it. */
+  readonly dispositionLeaseSeconds!: number;
+  /** Tests only (NODE_ENV=test): the executor writes `signalFile` and stops for good after destroying `after` records. */
+  readonly faultDispositionPause?: { after: number; signalFile: string };
   /** How long start-up waits for a configured PostgreSQL or S3 server to answer. */
   readonly connectTimeoutSeconds!: number;
 
@@ -315,6 +323,14 @@ export function loadConfig(rawEnv: Env = process.env, cwd = process.cwd()): Kura
     workerHeartbeatFile: env.WORKER_HEARTBEAT_FILE ? path.resolve(cwd, env.WORKER_HEARTBEAT_FILE) : undefined,
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 5, 1, 3600),
     jobRetryBaseSeconds: int(env, 'JOB_RETRY_BASE_SECONDS', 30, 1, 86_400),
+    dispositionApproveWaitMs: int(env, 'DISPOSITION_APPROVE_WAIT_MS', 10_000, 0, 60_000),
+    dispositionPollMs: int(env, 'DISPOSITION_POLL_MS', 1_000, 50, 60_000),
+    dispositionLeaseSeconds: int(env, 'DISPOSITION_LEASE_SECONDS', 30, 2, 3_600),
+    // A fault-injection hook for the multi-process fault test; ignored outside NODE_ENV=test.
+    faultDispositionPause:
+      nodeEnv === 'test' && env.KURA_FAULT_DISPOSITION_PAUSE_AFTER && env.KURA_FAULT_DISPOSITION_PAUSE_FILE
+        ? { after: int(env, 'KURA_FAULT_DISPOSITION_PAUSE_AFTER', 0, 0, 1_000_000), signalFile: path.resolve(cwd, env.KURA_FAULT_DISPOSITION_PAUSE_FILE) }
+        : undefined,
   };
   return Object.freeze(Object.assign(new KuraConfig(), config));
 }

@@ -63,6 +63,13 @@ export interface InventoryItem {
   lastAccessedAt: string | null;
 }
 
+const instant = (iso: string | undefined): Date | undefined => (iso === undefined ? undefined : new Date(iso));
+
+/** An empty or reversed range is a mistake worth saying, not an empty page. */
+function rangeInOrder(from: Date | undefined, to: Date | undefined, fromField: string, toField: string): void {
+  if (from && to && from >= to) throw DomainError.validation(`${fromField} must be before ${toField}.`, [{ field: fromField, messages: [`${fromField} must be before ${toField}`] }]);
+}
+
 
 /** Reads of metadata: one document, ABAC-filtered lists (CASL as SQL), versions, access history, the inventory. */
 @Injectable()
@@ -108,7 +115,14 @@ export class DocumentQueriesService {
       department: query.department,
       tag: query.tag,
       reviewOverdueAt: query.reviewOverdue ? this.clock.now() : undefined,
+      seriesId: query.seriesId,
+      createdFrom: instant(query.createdFrom),
+      createdTo: instant(query.createdTo),
+      reviewDueFrom: instant(query.reviewDueFrom),
+      reviewDueTo: instant(query.reviewDueTo),
     };
+    rangeInOrder(filter.createdFrom, filter.createdTo, 'createdFrom', 'createdTo');
+    rangeInOrder(filter.reviewDueFrom, filter.reviewDueTo, 'reviewDueFrom', 'reviewDueTo');
     // The same CASL rules that guard single access, as SQL: no page is filtered after loading.
     const access = this.access.filter(actor, 'read');
     if (query.after !== undefined && query.page !== undefined) throw DomainError.validation('Give either page or after, not both.', [{ field: 'after', messages: ['after cannot be combined with page'] }]);

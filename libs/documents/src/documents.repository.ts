@@ -14,6 +14,15 @@ export interface DocumentListFilter {
   tag?: string;
   /** Policies and procedures whose review date is before this instant. */
   reviewOverdueAt?: Date;
+  seriesId?: string;
+  /** Created at or after (inclusive). */
+  createdFrom?: Date;
+  /** Created before (exclusive). */
+  createdTo?: Date;
+  /** Review date at or after (inclusive). */
+  reviewDueFrom?: Date;
+  /** Review date before (exclusive). */
+  reviewDueTo?: Date;
 }
 
 /** Where a keyset page ends: the last row's exact creation time (as PostgreSQL prints it) and id. */
@@ -148,6 +157,12 @@ export class DocumentsRepository implements DocumentRows {
     if (filter.department) where.push(`d.department = ${bind(filter.department)}`);
     if (filter.tag) where.push(`d.tags @> ARRAY[${bind(filter.tag)}]::text[]`);
     if (filter.reviewOverdueAt) where.push(`d.kind IN ('policy', 'procedure') AND d.review_due_at < ${bind(filter.reviewOverdueAt)}`);
+    if (filter.seriesId) where.push(`d.series_id = ${bind(filter.seriesId)}::uuid`);
+    // Plain ranges on created_at: the (created_at, id) index serves them and the keyset order alike.
+    if (filter.createdFrom) where.push(`d.created_at >= ${bind(filter.createdFrom)}`);
+    if (filter.createdTo) where.push(`d.created_at < ${bind(filter.createdTo)}`);
+    if (filter.reviewDueFrom) where.push(`d.review_due_at >= ${bind(filter.reviewDueFrom)}`);
+    if (filter.reviewDueTo) where.push(`d.review_due_at < ${bind(filter.reviewDueTo)}`);
     const clause = where.join(' AND ');
     const countParams = [...params, this.listTotalBound + 1];
     // Count and page on two pooled connections at once: the page's latency is the slower of the two.

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -117,56 +116,4 @@ export async function claimDataDirectory(dataDir: string, log: (msg: string, met
     throw new EmbeddedPostgresError(`An orphaned PostgreSQL (pid ${postmaster.pid}) holds ${dataDir} and did not stop within 30 s: stop it, then start again.`);
   }
   await clearOwner(dataDir);
-}
-
-function postgresIds(): { uid: number; gid: number } | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
-    return Number.isInteger(uid) ? { uid, gid } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The first directory on the way to `target` that the user cannot traverse (no x bit for them), or undefined. */
-export function blockedAncestor(target: string, ids: { uid: number; gid: number } | undefined): { dir: string; mode: string } | undefined {
-  let dir = path.resolve(target);
-  const chain: string[] = [];
-  for (;;) {
-    chain.unshift(dir);
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  for (const d of chain) {
-    if (!existsSync(d)) break;
-    const s = statSync(d);
-    const mode = s.mode & 0o777;
-    const bit = ids && s.uid === ids.uid ? 0o100 : ids && s.gid === ids.gid ? 0o010 : 0o001;
-    if (!(mode & bit)) return { dir: d, mode: mode.toString(8).padStart(4, '0') };
-  }
-  return undefined;
-}
-
-/**
- * As root, PostgreSQL runs as the `postgres` user, which must reach both its binaries (in
- * node_modules) and the data directory. A clone in root's home (mode 0700) fails deep in
- * initdb; say so up front, in one line, with what to do.
- */
-export function checkReachableAsPostgres(dataDir: string, binDir: string): void {
-  if (process.getuid?.() !== 0) return;
-  const ids = postgresIds();
-  for (const [what, target, fix] of [
-    ['the PostgreSQL binaries', binDir, 'clone Kura outside a private home directory (e.g. /opt/kura or /srv/kura), or run it as a regular user'],
-    ['the data directory', path.dirname(dataDir), 'set VAR_DIR to a directory it can reach (e.g. VAR_DIR=/var/lib/kura), or run Kura as a regular user'],
-  ] as const) {
-    const blocked = blockedAncestor(target, ids);
-    if (blocked) {
-      throw new EmbeddedPostgresError(
-        `Running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot reach ${what} (${target}): ` +
-          `${blocked.dir} is mode ${blocked.mode}. To fix: ${fix}; or set DATABASE_URL to an external PostgreSQL.`,
-      );
-    }
-  }
 }

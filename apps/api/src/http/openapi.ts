@@ -51,12 +51,13 @@ const SUMMARIES: Record<string, string> = {
   'POST /retention/events': 'Record an event that starts event-based retention',
   'POST /holds': 'Place a legal hold on documents',
   'GET /holds': 'List legal holds',
+  'PATCH /holds/{id}': 'Amend an active legal hold (name, reason, documents added or removed)',
   'POST /holds/{id}/release': 'Release a legal hold',
   'GET /disposition/due': 'Documents whose retention has ended and that no hold blocks',
   'POST /disposition/batches': 'Propose a disposition batch (dry run in the answer)',
   'GET /disposition/batches': 'List disposition batches, newest first',
   'GET /disposition/batches/{id}': 'One disposition batch and what happened to each document',
-  'POST /disposition/batches/{id}/approve': 'Approve (a second records officer) and execute a batch',
+  'POST /disposition/batches/{id}/approve': 'Approve a batch (a second records officer); a worker executes it',
   'POST /disposition/batches/{id}/cancel': 'Withdraw a proposed batch',
   'GET /disposition/batches/{id}/certificate': 'The signed deletion certificate (JSON or PDF)',
 };
@@ -85,6 +86,7 @@ const PROBLEMS: Record<string, { description: string; type: string; title: strin
   '401': { description: 'No valid bearer token', type: 'unauthenticated', title: 'Unauthorized', detail: 'Authentication is required.' },
   '403': { description: 'The caller may not do this', type: 'forbidden', title: 'Forbidden', detail: 'You may not do this.' },
   '404': { description: 'No such resource, or one the caller may not see', type: 'not-found', title: 'Not Found', detail: 'The document does not exist.' },
+  '409': { description: 'The resource is not in a state that allows this', type: 'conflict', title: 'Conflict', detail: 'The batch has no certificate yet: it has not finished executing; its progress shows how far it is.' },
   '412': { description: 'If-Match names an older version', type: 'precondition-failed', title: 'Precondition Failed', detail: 'The document has changed since you read it.' },
   '415': { description: 'The body is not of a media type this route reads', type: 'unsupported-media-type', title: 'Unsupported Media Type', detail: 'This route reads application/json; the request body is text/plain.' },
   '428': { description: 'If-Match is required', type: 'precondition-required', title: 'Precondition Required', detail: 'Send If-Match with the ETag of the version you are replacing.' },
@@ -158,7 +160,9 @@ export function completeOpenApi(doc: OpenAPIObject, prefix: string): OpenAPIObje
       if (path.includes('{')) codes.add('404');
       if (op.parameters?.some((p) => p.name === 'If-Match')) codes.add('412').add('428');
       if (key === 'POST /auth/login') codes.add('401').add('429');
-      for (const code of [...codes].sort()) op.responses[code] ??= problem(code);
+      // Statuses a route declares itself (@ApiResponse) get the problem+json body too.
+      for (const code of Object.keys(op.responses)) if (PROBLEMS[code] && !op.responses[code].content) codes.add(code);
+      for (const code of [...codes].sort()) op.responses[code] = op.responses[code]?.content ? op.responses[code] : { ...problem(code), description: op.responses[code]?.description ?? PROBLEMS[code].description };
     }
   }
   return doc;

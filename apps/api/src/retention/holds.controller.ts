@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Policy } from '@kura/access';
 import { type Actor, CurrentActor } from '@kura/identity';
-import { CreateHoldDto, HoldsService, HoldView } from '@kura/retention';
+import { AmendHoldDto, CreateHoldDto, HoldsService, HoldView } from '@kura/retention';
 
 @ApiTags('holds')
 @ApiBearerAuth()
@@ -20,6 +20,12 @@ export class HoldsController {
   @Get()
   list(@CurrentActor() actor: Actor): Promise<{ items: HoldView[] }> {
     return this.holds.list(actor);
+  }
+
+  @Policy('manage', 'Hold')
+  @Patch(':id')
+  amend(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: AmendHoldDto): Promise<HoldView> {
+    return this.holds.amend(actor, id, dto);
   }
 
   @Policy('manage', 'Hold')

@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { API, ApiError, CLASSIFICATIONS, getJson, request, sendJson, upload, type Classification, type DocumentView, type Me } from '../api';
+import { API, ApiError, CLASSIFICATIONS, downloadVia, getJson, isPurposeRefusal, purposeHeaders, query, request, sendJson, upload, type Classification, type DocumentView, type Me, type Purpose } from '../api';
 import { ClassificationTag, ErrorMessage, Field, PageTitle, useLoad, useShownClassifications } from '../components';
 import { formatBytes, formatDate, formatDateTime } from '../i18n';
+import { PurposeDialog, purposeName } from '../purpose';
+import { Link, useRouter } from '../router';
 
 interface VersionView {
   number: number;
@@ -25,18 +27,36 @@ interface HistoryItem {
 
 export function DocumentPage({ id, me }: { id: string; me: Me }) {
   const { t, i18n } = useTranslation();
+  const { search, navigate } = useRouter();
+  // The My Number purpose this handler named for a `specific` document; sent as X-Purpose on every read of it.
+  const purpose = search.get('purpose') ?? '';
+  const headers = purposeHeaders(purpose);
   const doc = useLoad(async (signal) => {
-    const res = await request('GET', `/documents/${id}`, { signal });
+    const res = await request('GET', `/documents/${id}`, { signal, headers });
     return { document: (await res.json()) as DocumentView, etag: res.headers.get('ETag') ?? '' };
-  }, [id]);
-  const versions = useLoad((signal) => getJson<{ items: VersionView[] }>(`/documents/${id}/versions`, signal), [id, doc.data?.etag]);
+  }, [id, purpose]);
+  // Only once the document itself was read: a refused read must not be followed by a second refused one.
+  const versions = useLoad(
+    async (signal) => (doc.data ? ((await request('GET', `/documents/${id}/versions`, { signal, headers })).json() as Promise<{ items: VersionView[] }>) : undefined),
+    [id, doc.data?.etag, purpose],
+  );
+  const specific = doc.data?.document.personalData === 'specific';
+  const purposes = useLoad((signal) => (specific ? getJson<{ items: Purpose[] }>('/mynumber/purposes', signal) : Promise.resolve(undefined)), [specific]);
   useShownClassifications([doc.data?.document.classification]);
+  const choosePurpose = (code: string) => navigate(`/documents/${id}${query({ purpose: code })}`, true);
 
   if (doc.error) {
     return (
       <section>
         <PageTitle>{t('document.heading')}</PageTitle>
-        <ErrorMessage error={doc.error} />
+        {isPurposeRefusal(doc.error) ? (
+          <>
+            <p>{t('purpose.needed')}</p>
+            <PurposeDialog key={purpose} refusal={purpose ? doc.error : undefined} onChoose={choosePurpose} onCancel={() => navigate('/documents')} />
+          </>
+        ) : (
+          <ErrorMessage error={doc.error} />
+        )}
       </section>
     );
   }
@@ -44,6 +64,7 @@ export function DocumentPage({ id, me }: { id: string; me: Me }) {
   const d = doc.data.document;
   const isStaff = me.roles.includes('staff');
   const active = d.status === 'active';
+  const named = purposes.data?.items.find((p) => p.code === purpose);
 
   return (
     <section>
@@ -75,12 +96,27 @@ export function DocumentPage({ id, me }: { id: string; me: Me }) {
         </dd>
         <dt>{t('document.createdAt')}</dt>
         <dd>{formatDateTime(d.createdAt, i18n.language)}</dd>
+        {specific && purpose && (
+          <>
+            <dt>{t('purpose.current')}</dt>
+            <dd data-testid="current-purpose">
+              {named && `${purposeName(named, purpose, i18n.language)} `}
+              <code>{purpose}</code>
+            </dd>
+          </>
+        )}
+        {d.seriesId && (
+          <>
+            <dt>{t('document.series')}</dt>
+            <dd>
+              <Link to={`/documents${query({ seriesId: d.seriesId })}`}>{t('document.sameSeries')}</Link>
+            </dd>
+          </>
+        )}
       </dl>
       {isStaff && d.status !== 'destroyed' && (
         <p>
-          <a className="button" href={`${API}/documents/${d.id}/content`} download data-testid="download-current">
-            {t('document.download')}
-          </a>{' '}
+          <Download id={d.id} purpose={specific ? purpose : ''} filename={versions.data?.items.find((v) => v.number === d.version)?.filename ?? d.title} testId="download-current" label={t('document.download')} />{' '}
           <small>{t('document.downloadLabelled')}</small>
         </p>
       )}
@@ -109,12 +145,10 @@ export function DocumentPage({ id, me }: { id: string; me: Me }) {
                 <td>{formatDateTime(v.createdAt, i18n.language)}</td>
                 <td>
                   {isStaff && d.status !== 'destroyed' && (
-                    <a href={`${API}/documents/${d.id}/content?version=${v.number}`} download aria-label={t('versions.downloadN', { n: v.number })}>
-                      {t('versions.download')}
-                    </a>
+                    <Download id={d.id} version={v.number} purpose={specific ? purpose : ''} filename={v.filename} label={t('versions.download')} ariaLabel={t('versions.downloadN', { n: v.number })} />
                   )}{' '}
                   {isStaff && active && v.number !== d.version && (
-                    <RestoreButton id={d.id} n={v.number} etag={doc.data!.etag} onDone={doc.reload} />
+                    <RestoreButton id={d.id} n={v.number} etag={doc.data!.etag} headers={specific ? headers : {}} onDone={doc.reload} />
                   )}
                 </td>
               </tr>
@@ -123,14 +157,38 @@ export function DocumentPage({ id, me }: { id: string; me: Me }) {
         </table>
       )}
 
-      {isStaff && active && <NewVersionForm id={d.id} etag={doc.data.etag} version={d.version} onDone={doc.reload} />}
+      {isStaff && active && <NewVersionForm id={d.id} etag={doc.data.etag} version={d.version} headers={specific ? headers : {}} onDone={doc.reload} />}
       {active && <EditForm document={d} me={me} onDone={doc.reload} />}
       <AccessHistory id={d.id} />
     </section>
   );
 }
 
-function RestoreButton({ id, n, etag, onDone }: { id: string; n: number; etag: string; onDone: () => void }) {
+/**
+ * A labelled download. A plain link lets the browser stream it; a `specific` document needs
+ * X-Purpose, which a link cannot send, so it is fetched with the header and handed over.
+ */
+function Download({ id, version, purpose, filename, label, ariaLabel, testId }: { id: string; version?: number; purpose: string; filename: string; label: string; ariaLabel?: string; testId?: string }) {
+  const [error, setError] = useState<unknown>();
+  const path = `/documents/${id}/content${query({ version })}`;
+  if (!purpose) {
+    return (
+      <a className={testId ? 'button' : undefined} href={`${API}${path}`} download aria-label={ariaLabel} data-testid={testId}>
+        {label}
+      </a>
+    );
+  }
+  return (
+    <>
+      <button type="button" aria-label={ariaLabel} data-testid={testId} onClick={() => void downloadVia(path, '*/*', filename, purposeHeaders(purpose)).then(() => setError(undefined), setError)}>
+        {label}
+      </button>
+      <ErrorMessage error={error} />
+    </>
+  );
+}
+
+function RestoreButton({ id, n, etag, headers, onDone }: { id: string; n: number; etag: string; headers: Record<string, string>; onDone: () => void }) {
   const { t } = useTranslation();
   const [error, setError] = useState<unknown>();
   return (
@@ -138,7 +196,7 @@ function RestoreButton({ id, n, etag, onDone }: { id: string; n: number; etag: s
       <button
         type="button"
         onClick={() =>
-          void sendJson('POST', `/documents/${id}/versions/${n}/restore`, undefined, { 'If-Match': etag }).then(onDone, setError)
+          void sendJson('POST', `/documents/${id}/versions/${n}/restore`, undefined, { ...headers, 'If-Match': etag }).then(onDone, setError)
         }
       >
         {t('versions.restore', { n })}
@@ -148,7 +206,7 @@ function RestoreButton({ id, n, etag, onDone }: { id: string; n: number; etag: s
   );
 }
 
-function NewVersionForm({ id, etag, version, onDone }: { id: string; etag: string; version: number; onDone: () => void }) {
+function NewVersionForm({ id, etag, version, headers, onDone }: { id: string; etag: string; version: number; headers: Record<string, string>; onDone: () => void }) {
   const { t } = useTranslation();
   const [file, setFile] = useState<File | null>(null);
   const [comment, setComment] = useState('');
@@ -167,7 +225,7 @@ function NewVersionForm({ id, etag, version, onDone }: { id: string; etag: strin
     setProgress(0);
     try {
       // If-Match names the version this person was looking at: a newer one uploaded meanwhile is not overwritten.
-      await upload(`/documents/${id}/versions`, form, setProgress, { 'If-Match': etag }).promise;
+      await upload(`/documents/${id}/versions`, form, setProgress, { ...headers, 'If-Match': etag }).promise;
       setFile(null);
       setComment('');
       (e.target as HTMLFormElement).reset();

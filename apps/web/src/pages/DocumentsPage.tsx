@@ -3,9 +3,29 @@ import { useTranslation } from 'react-i18next';
 import { API, ApiError, CLASSIFICATIONS, getJson, query, sendJson, type DocumentView, type Me, type Page } from '../api';
 import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
 import { formatDateTime } from '../i18n';
+import { PurposeDialog } from '../purpose';
 import { Link, useRouter } from '../router';
 
-const FILTERS = ['q', 'kind', 'classification', 'department', 'tag', 'reviewOverdue'] as const;
+const FILTERS = ['q', 'kind', 'classification', 'department', 'tag', 'reviewOverdue', 'seriesId', 'createdFrom', 'createdTo', 'reviewDueFrom', 'reviewDueTo'] as const;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The start of a calendar day in the user's own time zone, as the instant the API expects. */
+function startOfDay(day: string, plusDays = 0): string | undefined {
+  if (!DAY.test(day)) return undefined;
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y, m - 1, d + plusDays).toISOString();
+}
+
+/** The URL keeps the days a person picked (both inclusive); the API takes [from, to) instants. */
+function apiFilters(params: Record<(typeof FILTERS)[number], string>): Record<string, string | undefined> {
+  return {
+    ...params,
+    createdFrom: startOfDay(params.createdFrom),
+    createdTo: startOfDay(params.createdTo, 1),
+    reviewDueFrom: startOfDay(params.reviewDueFrom),
+    reviewDueTo: startOfDay(params.reviewDueTo, 1),
+  };
+}
 
 export function DocumentsPage({ me }: { me: Me }) {
   const { t, i18n } = useTranslation();
@@ -14,9 +34,17 @@ export function DocumentsPage({ me }: { me: Me }) {
   const page = Number(search.get('page') ?? '1') || 1;
   const [form, setForm] = useState(params);
   const key = search.toString();
-  const { data, error, loading } = useLoad((signal) => getJson<Page<DocumentView>>(`/documents${query({ ...params, page, pageSize: 20 })}`, signal), [key]);
+  const { data, error, loading } = useLoad((signal) => getJson<Page<DocumentView>>(`/documents${query({ ...apiFilters(params), page, pageSize: 20 })}`, signal), [key]);
   useShownClassifications(data?.items.map((d) => d.classification) ?? []);
   const officer = me.roles.includes('records_officer');
+  // The file plan is readable by officers and auditors; others filter by a series id (e.g. from a document's page).
+  const readsSeries = officer || me.roles.includes('auditor');
+  const series = useLoad(
+    (signal) => (readsSeries ? getJson<{ items: Array<{ id: string; code: string; name: string }> }>('/retention/series', signal) : Promise.resolve(undefined)),
+    [readsSeries],
+  );
+  // A `specific` (My Number) document is opened only with a purpose, asked before anything is read.
+  const [asking, setAsking] = useState<DocumentView | null>(null);
   const [selected, setSelected] = useState<string[]>([]);
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
 
@@ -76,6 +104,26 @@ export function DocumentsPage({ me }: { me: Me }) {
         </Field>
         <Field label={t('document.department')}>{(id) => <input id={id} value={form.department} onChange={set('department')} />}</Field>
         <Field label={t('document.tag')}>{(id) => <input id={id} value={form.tag} onChange={set('tag')} />}</Field>
+        <Field label={t('documents.series')}>
+          {(id) =>
+            readsSeries ? (
+              <select id={id} value={form.seriesId} onChange={set('seriesId')}>
+                <option value="">{t('common.any')}</option>
+                {series.data?.items.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.code} — {s.name}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input id={id} value={form.seriesId} onChange={set('seriesId')} placeholder={t('documents.seriesId')} pattern="[0-9a-fA-F-]{36}" />
+            )
+          }
+        </Field>
+        <Field label={t('documents.createdFrom')}>{(id) => <input id={id} type="date" value={form.createdFrom} onChange={set('createdFrom')} max={form.createdTo || undefined} />}</Field>
+        <Field label={t('documents.createdTo')}>{(id) => <input id={id} type="date" value={form.createdTo} onChange={set('createdTo')} min={form.createdFrom || undefined} />}</Field>
+        <Field label={t('documents.reviewDueFrom')}>{(id) => <input id={id} type="date" value={form.reviewDueFrom} onChange={set('reviewDueFrom')} max={form.reviewDueTo || undefined} />}</Field>
+        <Field label={t('documents.reviewDueTo')}>{(id) => <input id={id} type="date" value={form.reviewDueTo} onChange={set('reviewDueTo')} min={form.reviewDueFrom || undefined} />}</Field>
         <Field label={t('documents.reviewOverdue')}>
           {(id) => (
             <select id={id} value={form.reviewOverdue} onChange={set('reviewOverdue')}>
@@ -118,7 +166,20 @@ export function DocumentsPage({ me }: { me: Me }) {
                     </td>
                   )}
                   <td>
-                    <Link to={`/documents/${d.id}`}>{d.title}</Link>
+                    {d.personalData === 'specific' ? (
+                      <a
+                        href={`/documents/${d.id}`}
+                        onClick={(e) => {
+                          if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+                          e.preventDefault();
+                          setAsking(d);
+                        }}
+                      >
+                        {d.title}
+                      </a>
+                    ) : (
+                      <Link to={`/documents/${d.id}`}>{d.title}</Link>
+                    )}
                   </td>
                   <td>{t(`kind.${d.kind}`)}</td>
                   <td>
@@ -133,6 +194,9 @@ export function DocumentsPage({ me }: { me: Me }) {
             </tbody>
           </table>
           {data.items.length === 0 && <p>{t('documents.none')}</p>}
+          {asking && (
+            <PurposeDialog title={asking.title} onChoose={(code) => navigate(`/documents/${asking.id}${query({ purpose: code })}`)} onCancel={() => setAsking(null)} />
+          )}
           {officer && <AssignSeries ids={selected} onDone={() => setSelected([])} />}
           <Pager page={data.page} pageSize={data.pageSize} total={data.total} onPage={(p) => go(params, p)} />
         </>

@@ -13,7 +13,10 @@ import { Job, Scheduler } from '../scheduler';
 export class RetentionJobs implements OnApplicationBootstrap {
   readonly sweep: Job;
   readonly fixity: Job;
-  /** Approved batches a crash interrupted finish within a minute, not at the next daily sweep. */
+  /**
+   * Approved batches no live worker holds, run to completion: what DispositionExecutionJob does
+   * every poll, as a scheduled fallback and for operators (`jobs run disposition.resume`).
+   */
   readonly dispositionResume: Job;
 
   constructor(

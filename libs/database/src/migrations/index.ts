@@ -14,6 +14,7 @@ import { JobSchedules1764000900000 } from './1764000900000-job-schedules';
 import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-privilege-grants';
 import { AuditPending1764001400000 } from './1764001400000-audit-pending';
 import { DocumentListIndex1764001400100 } from './1764001400100-document-list-index';
+import { DispositionLeases1764001500000 } from './1764001500000-disposition-leases';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -35,4 +36,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   IdentityPrivilegeGrants1764000910000,
   AuditPending1764001400000,
   DocumentListIndex1764001400100,
+  DispositionLeases1764001500000,
 ];

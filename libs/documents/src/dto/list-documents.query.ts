@@ -1,8 +1,20 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { DOCUMENT_KINDS, DocumentKind } from '../document.entity';
 import { IsClassification } from './classification.validator';
+
+// A date-time without a zone would mean the server's local time: refused rather than guessed.
+const DATE_OR_ZONED = /^\d{4}-\d{2}-\d{2}(T.*(Z|[+-]\d{2}:?\d{2}))?$/;
+
+function Instant(): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    IsISO8601({ strict: true, strictSeparator: true }),
+    Matches(DATE_OR_ZONED, { message: '$property must be a date (YYYY-MM-DD) or a date-time with a zone (Z or ±hh:mm)' }),
+  );
+}
 
 export class ListDocumentsQuery {
   @ApiPropertyOptional({ description: 'text in the title' })
@@ -38,6 +50,27 @@ export class ListDocumentsQuery {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   reviewOverdue?: boolean;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'documents assigned to this series of the file plan' })
+  @IsOptional()
+  @IsUUID('all')
+  seriesId?: string;
+
+  @ApiPropertyOptional({ example: '2026-04-01T00:00:00+09:00', description: 'created at or after this instant (inclusive); ISO 8601 date (UTC midnight) or date-time with a zone' })
+  @Instant()
+  createdFrom?: string;
+
+  @ApiPropertyOptional({ example: '2026-05-01T00:00:00+09:00', description: 'created before this instant (exclusive); must be after `createdFrom`' })
+  @Instant()
+  createdTo?: string;
+
+  @ApiPropertyOptional({ example: '2027-04-01', description: 'review date at or after this instant (inclusive); same format as `createdFrom`' })
+  @Instant()
+  reviewDueFrom?: string;
+
+  @ApiPropertyOptional({ example: '2027-05-01', description: 'review date before this instant (exclusive); must be after `reviewDueFrom`' })
+  @Instant()
+  reviewDueTo?: string;
 
   @ApiPropertyOptional({ default: 1 })
   @IsOptional()

@@ -53,10 +53,36 @@ export interface BatchView {
   items: Array<{ documentId: string; state: string; dueReason: string; decision: string | null; decisionReason: string | null }>;
   withheldItems: number;
   certificate: string | null;
+  /** Counts over every item of the batch (withheld ones included, as numbers only). */
+  progress: BatchProgress;
+}
+
+export interface BatchProgress {
+  total: number;
+  destroyed: number;
+  extended: number;
+  skipped: number;
+  /** Not yet finished by a worker. */
+  remaining: number;
+  /** While the batch is executing: `running` when a worker holds it, `waiting` for one; otherwise null. */
+  worker: 'running' | 'waiting' | null;
+}
+
+function progressOf(b: BatchRow, all: ItemRow[]): BatchProgress {
+  const count = (state: string) => all.filter((i) => i.state === state).length;
+  return {
+    total: all.length,
+    destroyed: count('destroyed'),
+    extended: count('extended'),
+    // A cancelled batch's items are skipped ("batch cancelled").
+    skipped: count('skipped'),
+    remaining: count('pending') + count('erased'),
+    worker: b.state === 'executing' ? (b.leased ? 'running' : 'waiting') : null,
+  };
 }
 
 /** A batch in the list: no document ids at all, only how many. */
-export type BatchSummaryView = Omit<BatchView, 'items' | 'withheldItems'> & { documents: number };
+export type BatchSummaryView = Omit<BatchView, 'items' | 'withheldItems' | 'progress'> & { documents: number };
 
 export function batchSummaryView(b: BatchRow & { documents: number }, hasCertificate: boolean): BatchSummaryView {
   return {
@@ -85,5 +111,6 @@ export function batchView(b: BatchRow, all: ItemRow[], hasCertificate: boolean, 
     items: items.map((i) => ({ documentId: i.documentId, state: i.state, dueReason: i.dueReason, decision: i.decision, decisionReason: i.decisionReason })),
     withheldItems: all.length - items.length,
     certificate: hasCertificate ? `/api/v1/disposition/batches/${b.id}/certificate` : null,
+    progress: progressOf(b, all),
   };
 }

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as os from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '@kura/audit';
-import { Clock } from '@kura/common';
+import { Clock, describeError } from '@kura/common';
 import { KuraConfig } from '@kura/config';
 import { TransactionRunner } from '@kura/database';
 import { DocumentLifecycle, VersionRecord } from '@kura/documents';
@@ -13,6 +14,7 @@ import { CertificateSigner, SPECIFIC_TITLE_PLACEHOLDER } from '../certificate/ce
 import { describePeriod } from '../retention-period';
 import { RetentionRepository } from '../retention.repository';
 import { kuraTool } from '../tool-version';
+import { DispositionHooks } from './disposition.hooks';
 import { DispositionRepository, ItemRow } from './disposition.repository';
 import { reasonFor } from './disposition-views';
 
@@ -53,6 +55,8 @@ interface DestroyedResult extends ErasedResult {
 @Injectable()
 export class DispositionExecutor {
   private readonly logger = new Logger(DispositionExecutor.name);
+  /** Names this process in the batch leases it holds. */
+  readonly owner = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
   constructor(
     private readonly repo: DispositionRepository,
@@ -64,42 +68,83 @@ export class DispositionExecutor {
     private readonly clock: Clock,
     private readonly config: KuraConfig,
     @Inject(CERTIFICATE_SIGNER) private readonly signer: CertificateSigner,
+    private readonly hooks: DispositionHooks,
   ) {}
 
-  /** Runs (or resumes) a batch to completion; returns false when a step must be retried later. */
-  async execute(batchId: string, executor: Who): Promise<boolean> {
+  /** Runs (or resumes) a batch to completion; returns false when a step must be retried later or `go()` said stop. */
+  async execute(batchId: string, executor?: Who, go: () => boolean = () => true): Promise<boolean> {
+    const batch = await this.repo.findBatch(this.tx.outside, batchId);
+    if (!batch) return false;
+    // The approver's decision is carried out on their behalf: the audit events name them.
+    const who = executor !== undefined ? executor : batch.approvedBy ? { id: batch.approvedBy, username: batch.approvedByName! } : null;
     const items = await this.repo.items(this.tx.outside, batchId);
     let complete = true;
+    let destroyed = 0;
     for (const item of items) {
       if (item.state !== 'pending' && item.state !== 'erased') continue;
+      if (!go()) return false;
+      await this.hooks.beforeItem(batchId, item.documentId, destroyed);
       try {
-        await this.runItem(batchId, item.documentId, executor);
+        if (await this.runItem(batchId, item.documentId, who)) destroyed++;
       } catch (err) {
         complete = false;
         this.logger.error({ msg: 'disposition step failed; it will be retried', batchId, documentId: item.documentId, error: err instanceof Error ? err.message : String(err) });
         await this.audit
-          .record({ actor: executor, actorName: 'system', action: 'document.destroy', targetType: 'Document', targetId: item.documentId, outcome: 'failed', details: { batchId } })
+          .record({ actor: who, actorName: 'system', action: 'document.destroy', targetType: 'Document', targetId: item.documentId, outcome: 'failed', details: { batchId } })
           .catch(() => undefined);
       }
     }
-    if (!complete) return false;
+    if (!complete || !go()) return false;
     // Erased key rows survive as dead tuples until vacuumed; the certificate claims the vacuum only when it ran.
     const vacuumed = await this.lifecycle.vacuumErasedKeys().catch((err: unknown) => {
       this.logger.warn({ msg: 'vacuuming the erased data keys failed; autovacuum will reclaim them later', error: err instanceof Error ? err.message : String(err) });
       return false;
     });
     if (!vacuumed) this.logger.warn({ msg: 'document_versions was not vacuumed (the runtime role needs MAINTAIN on it); the certificate does not claim it' });
-    return this.finish(batchId, executor, vacuumed);
+    return this.finish(batchId, who, vacuumed);
   }
 
-  /** Approved batches not finished (after a crash): resumed by the worker. */
-  async resumeAll(): Promise<void> {
-    for (const id of await this.repo.unfinishedBatchIds()) await this.execute(id, null);
+  /**
+   * Takes the lease of the oldest approved batch no live worker holds and executes it, renewing
+   * the lease every third of its length; null when no batch waits. One worker at a time runs a
+   * batch; a crashed worker's batch is taken over once its lease expires (steps are idempotent).
+   * `stop()`: the worker is shutting down; the lease is handed back at the next record.
+   */
+  async executeNext(stop: () => boolean = () => false): Promise<string | null> {
+    const leaseSeconds = this.config.dispositionLeaseSeconds;
+    const id = await this.repo.claimNext(this.owner, leaseSeconds);
+    if (!id) return null;
+    this.logger.log({ msg: 'executing disposition batch', batchId: id });
+    let held = true;
+    const renew = setInterval(() => {
+      this.repo.renewLease(id, this.owner, leaseSeconds).then(
+        (ok) => (held &&= ok),
+        (err: unknown) => this.logger.warn({ msg: 'renewing the disposition lease failed; trying again', batchId: id, error: describeError(err) }),
+      );
+    }, (leaseSeconds * 1000) / 3);
+    let finished = false;
+    try {
+      finished = await this.execute(id, undefined, () => held && !stop());
+    } finally {
+      clearInterval(renew);
+      // Finished: completing cleared the lease. Stopped: handed back now. A failed step: retried after a lease period.
+      if (!finished) await this.repo.releaseLease(id, this.owner, held && !stop() ? leaseSeconds : 0).catch(() => undefined);
+    }
+    if (finished) this.logger.log({ msg: 'disposition batch executed', batchId: id });
+    return id;
   }
 
-  private async runItem(batchId: string, documentId: string, executor: Who): Promise<void> {
+  /** Every approved batch no live worker holds, one after the other (the `disposition.resume` job, `jobs run`). */
+  async resumeAll(stop: () => boolean = () => false): Promise<void> {
+    while (!stop() && (await this.executeNext(stop))) {
+      // next batch
+    }
+  }
+
+  /** True when this call recorded the document destroyed. */
+  private async runItem(batchId: string, documentId: string, executor: Who): Promise<boolean> {
     const erased = await this.erase(batchId, documentId, executor);
-    if (!erased) return;
+    if (!erased) return false;
     // A.8.10: objects are deleted and verified gone before the deletion is recorded. The
     // versions are read again: after the erase no version can be added (state machine + trigger).
     const versions = await this.lifecycle.versionsOf(this.tx.outside, [documentId]);
@@ -111,9 +156,9 @@ export class DispositionExecutor {
       if (!absent) throw new Error(`object ${v.storageKey} is still present after deletion`);
     }
     const prefix = await this.sweepPrefix(documentId, versions.map((v) => v.storageKey));
-    await this.tx.run(async (m) => {
+    return this.tx.run(async (m) => {
       const item = await this.repo.lockItem(m, batchId, documentId);
-      if (!item || item.state !== 'erased') return; // another executor recorded it first
+      if (!item || item.state !== 'erased') return false; // another executor recorded it first
       const batch = (await this.repo.findBatch(m, batchId))!;
       const now = this.clock.now();
       const erasedResult = item.result as unknown as ErasedResult;
@@ -138,6 +183,7 @@ export class DispositionExecutor {
           method: 'crypto-erase + object delete',
         },
       });
+      return true;
     });
   }
 

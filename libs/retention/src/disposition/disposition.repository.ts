@@ -15,6 +15,8 @@ export interface BatchRow {
   approvedByName: string | null;
   approvedAt: Date | null;
   completedAt: Date | null;
+  /** A worker holds the batch's execution lease now (it has not expired). */
+  leased: boolean;
 }
 
 export interface ItemRow {
@@ -41,7 +43,8 @@ export interface CertificateRow {
 }
 
 const BATCH = `id, state, proposed_by AS "proposedBy", proposed_by_name AS "proposedByName", proposed_at AS "proposedAt",
-  approved_by AS "approvedBy", approved_by_name AS "approvedByName", approved_at AS "approvedAt", completed_at AS "completedAt"`;
+  approved_by AS "approvedBy", approved_by_name AS "approvedByName", approved_at AS "approvedAt", completed_at AS "completedAt",
+  COALESCE(lease_until > clock_timestamp(), false) AS leased`;
 const ITEM = `batch_id AS "batchId", document_id AS "documentId", state, due_reason AS "dueReason", decision,
   decision_reason AS "decisionReason", extend_until AS "extendUntil", plan, result, finished_at AS "finishedAt"`;
 
@@ -135,7 +138,42 @@ export class DispositionRepository {
   }
 
   async complete(m: EntityManager, id: string, at: Date): Promise<void> {
-    await m.query(`UPDATE disposition_batches SET state = 'completed', completed_at = $2 WHERE id = $1`, [id, at]);
+    await m.query(`UPDATE disposition_batches SET state = 'completed', completed_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1`, [id, at]);
+  }
+
+  /**
+   * Takes the lease of the oldest approved batch nobody holds (or whose holder let it expire).
+   * SKIP LOCKED plus the re-checked lease condition: of several workers asking at once, one gets it.
+   */
+  async claimNext(owner: string, leaseSeconds: number, m: EntityManager = this.dataSource.manager): Promise<string | null> {
+    const [rows] = (await m.query(
+      `UPDATE disposition_batches SET lease_owner = $1, lease_until = clock_timestamp() + make_interval(secs => $2::int)
+        WHERE id = (SELECT id FROM disposition_batches
+                     WHERE state = 'executing' AND (lease_until IS NULL OR lease_until < clock_timestamp())
+                     ORDER BY approved_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND state = 'executing' AND (lease_until IS NULL OR lease_until < clock_timestamp())
+       RETURNING id`,
+      [owner, leaseSeconds],
+    )) as [Array<{ id: string }>, number];
+    return rows[0]?.id ?? null;
+  }
+
+  /** Extends the lease while its holder works; false when the holder lost it (expired and taken, or the batch finished). */
+  async renewLease(id: string, owner: string, leaseSeconds: number, m: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const [rows] = (await m.query(
+      `UPDATE disposition_batches SET lease_until = clock_timestamp() + make_interval(secs => $3::int) WHERE id = $1 AND lease_owner = $2 AND state = 'executing' RETURNING id`,
+      [id, owner, leaseSeconds],
+    )) as [Array<{ id: string }>, number];
+    return rows.length === 1;
+  }
+
+  /** Gives the lease back: now (a clean stop, another worker may continue at once) or after `retryAfterSeconds` (a failed step). */
+  async releaseLease(id: string, owner: string, retryAfterSeconds = 0, m: EntityManager = this.dataSource.manager): Promise<void> {
+    if (retryAfterSeconds > 0) {
+      await m.query(`UPDATE disposition_batches SET lease_until = clock_timestamp() + make_interval(secs => $3::int) WHERE id = $1 AND lease_owner = $2`, [id, owner, retryAfterSeconds]);
+    } else {
+      await m.query(`UPDATE disposition_batches SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner]);
+    }
   }
 
   async insertCertificate(m: EntityManager, c: Omit<CertificateRow, 'id'> & { id: string }): Promise<void> {
@@ -151,12 +189,6 @@ export class DispositionRepository {
       [batchId],
     )) as CertificateRow[];
     return rows[0] ?? null;
-  }
-
-  /** Batches approved but not finished: what a worker resumes after a crash. */
-  async unfinishedBatchIds(m: EntityManager = this.dataSource.manager): Promise<string[]> {
-    const rows = (await m.query(`SELECT id FROM disposition_batches WHERE state = 'executing' ORDER BY approved_at`)) as Array<{ id: string }>;
-    return rows.map((r) => r.id);
   }
 
   /** Where a destroyed document's certificate is: for tombstones. */

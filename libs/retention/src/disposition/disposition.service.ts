@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DocumentAccess, RETENTION_DOCUMENT_ACTION, type Visibility } from '@kura/access';
 import { AuditService, type Page, type PagingQuery } from '@kura/audit';
 import { canonicalJson, Clock, DomainError, ErrorCode, classificationName } from '@kura/common';
+import { KuraConfig } from '@kura/config';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
 import { renderCertificatePdf } from '../certificate/certificate-pdf';
 import { serializeSignedCertificate } from '../certificate/certificate-signing';
 import { CertificateRedaction, DeletionCertificate, REDACTION_NOTE, SignedCertificate } from '../certificate/certificate.model';
 import { DocumentFacts, RetentionRepository } from '../retention.repository';
-import { DispositionExecutor } from './disposition.executor';
 import { ApproveBatchDto, ProposeBatchDto } from './disposition.dto';
 import { DispositionRepository } from './disposition.repository';
 import { BatchSummaryView, batchSummaryView, BatchView, batchView, DueItemView, dueItemView, reasonFor } from './disposition-views';
@@ -36,10 +36,10 @@ export class DispositionService {
     private readonly tx: TransactionRunner,
     private readonly repo: DispositionRepository,
     private readonly retention: RetentionRepository,
-    private readonly executor: DispositionExecutor,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly access: DocumentAccess,
+    private readonly config: KuraConfig,
   ) {}
 
   /** The due documents the reader may see, filtered, counted and paged in SQL; audited. */
@@ -124,8 +124,13 @@ export class DispositionService {
     };
   }
 
-  /** Four-eyes (A.5.3 segregation of duties): a second records officer approves, then the batch executes. */
-  async approve(actor: Actor, id: string, dto: ApproveBatchDto): Promise<BatchView> {
+  /**
+   * Four-eyes (A.5.3 segregation of duties): a second records officer approves; the approval
+   * commits and queues the batch for a worker, which executes it. Waits up to `waitMs` for the
+   * worker to finish and returns the batch as it then is (state `executing` with its progress,
+   * or `completed`).
+   */
+  async approve(actor: Actor, id: string, dto: ApproveBatchDto, waitMs = 0): Promise<BatchView> {
     const now = this.clock.now();
     const outcome = await this.tx.run(async (m) => {
       const batch = await this.repo.findBatch(m, id, true);
@@ -175,8 +180,24 @@ export class DispositionService {
       }
       throw outcome.error;
     }
-    await this.executor.execute(id, { id: actor.id, username: actor.username });
+    if (waitMs > 0) await this.awaitExecution(id, waitMs);
     return this.view(actor, id);
+  }
+
+  /**
+   * Real time, not the domain clock: how long the caller waits. Ends early when no worker has
+   * taken the batch within a few worker polls (none is running), so an api without workers
+   * still answers promptly.
+   */
+  private async awaitExecution(id: string, waitMs: number): Promise<void> {
+    const started = Date.now();
+    const claimBy = started + Math.min(waitMs, 2 * this.config.dispositionPollMs + 1_000);
+    for (;;) {
+      const b = await this.repo.findBatch(this.tx.outside, id);
+      const now = Date.now();
+      if (!b || b.state !== 'executing' || now - started >= waitMs || (!b.leased && now >= claimBy)) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, waitMs - (now - started))));
+    }
   }
 
   /** Withdraws a proposal that has not been approved (either officer); audited. */
@@ -252,7 +273,12 @@ export class DispositionService {
     if (!signed) {
       await this.audit.record({ actor, action: 'disposition.certificate.read', targetType: 'DispositionBatch', targetId: id, outcome: 'failed', details: { format, reason: batch ? 'not-issued' : 'not-found' } });
       if (!batch) throw DomainError.notFound('disposition batch');
-      throw new DomainError(ErrorCode.NotFound, 'The batch has no certificate yet: it has not finished executing.');
+      // The batch exists but its execution has not finished (or it was never approved): a state conflict, not an absence.
+      const why: Record<string, string> = {
+        proposed: 'The batch has no certificate: it has not been approved.',
+        cancelled: 'The batch was cancelled: no certificate is issued.',
+      };
+      throw new DomainError(ErrorCode.Conflict, why[batch.state] ?? 'The batch has no certificate yet: it has not finished executing; its progress shows how far it is.', { state: batch.state });
     }
     const c = signed.certificate;
     const seen = await this.access.visibility(actor, [...c.records.map((r) => r.recordId), ...c.notDestroyed.map((n) => n.recordId)]);

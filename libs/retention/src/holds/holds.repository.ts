@@ -47,6 +47,19 @@ export class HoldsRepository {
     await m.query(`UPDATE legal_holds SET released_at = $2, released_by = $3, released_by_name = $4 WHERE id = $1 AND released_at IS NULL`, [id, at, by.id, by.username]);
   }
 
+  async rename(m: EntityManager, id: string, name: string, reason: string): Promise<void> {
+    await m.query(`UPDATE legal_holds SET name = $2, reason = $3 WHERE id = $1 AND released_at IS NULL`, [id, name, reason]);
+  }
+
+  async addDocuments(m: EntityManager, id: string, documentIds: string[]): Promise<void> {
+    await m.query(`INSERT INTO legal_hold_documents (hold_id, document_id) SELECT $1, unnest($2::uuid[])`, [id, documentIds]);
+  }
+
+  /** The hold no longer covers these documents; the audit trail keeps that it once did (hold.amend). */
+  async removeDocuments(m: EntityManager, id: string, documentIds: string[]): Promise<void> {
+    await m.query(`DELETE FROM legal_hold_documents WHERE hold_id = $1 AND document_id = ANY($2::uuid[])`, [id, documentIds]);
+  }
+
   /** Of these documents, those still held by another active hold. */
   async stillHeld(m: EntityManager, documentIds: string[]): Promise<Set<string>> {
     const rows = (await m.query(

@@ -6,6 +6,7 @@ import { TransactionRunner } from '@kura/database';
 import { DocumentLifecycle } from '@kura/documents';
 import type { Actor } from '@kura/identity';
 import { RetentionRepository } from '../retention.repository';
+import { AmendHoldDto } from './amend-hold.dto';
 import { CreateHoldDto } from './create-hold.dto';
 import { HoldRow, HoldsRepository } from './holds.repository';
 
@@ -78,6 +79,69 @@ export class HoldsService {
     const items = rows.map((h) => holdView(h, visible));
     await this.audit.record({ actor, action: 'hold.list', targetType: 'Hold', outcome: 'allowed', details: { returned: items.length, withheldDocuments: items.reduce((n, h) => n + h.withheldDocuments, 0) } });
     return { items };
+  }
+
+  /**
+   * Renames an active hold, places more documents under it (checked exactly like placing a
+   * hold) and releases others from it (each back to `active` only if no other hold holds it).
+   * All or nothing; audited with the old and new name and reason and the documents changed.
+   */
+  async amend(actor: Actor, id: string, dto: AmendHoldDto): Promise<HoldView> {
+    const add = dto.addDocumentIds ?? [];
+    const remove = dto.removeDocumentIds ?? [];
+    if (dto.name === undefined && dto.reason === undefined && !add.length && !remove.length) {
+      throw DomainError.validation('Nothing to amend.', [{ field: 'name', messages: ['give at least one of name, reason, addDocumentIds, removeDocumentIds'] }]);
+    }
+    const both = add.filter((d) => remove.includes(d));
+    if (both.length) throw DomainError.validation('A document cannot be added and removed at once.', [{ field: 'removeDocumentIds', messages: ['removeDocumentIds must not repeat addDocumentIds'] }]);
+    const hold = await this.tx.run(async (m) => {
+      const current = await this.holds.find(m, id, true);
+      if (!current) throw DomainError.notFound('hold');
+      if (current.releasedAt) throw new DomainError(ErrorCode.Conflict, 'The hold has been released; it can no longer be amended.');
+      const changed = [...add, ...remove];
+      const facts = await this.retention.facts(m, changed, true);
+      // Named documents the officer may not see answer like missing ones, audited (SPEC §4).
+      if (changed.length) await this.access.requireAll(actor, changed, RETENTION_DOCUMENT_ACTION, 'hold.amend', m);
+      const on = new Set(current.documentIds);
+      const already = add.filter((d) => on.has(d));
+      if (already.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already on this hold.', { documentIds: already });
+      const notOn = remove.filter((d) => !on.has(d));
+      if (notOn.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are not on this hold.', { documentIds: notOn });
+      if (on.size - remove.length + add.length === 0) throw new DomainError(ErrorCode.Conflict, 'A hold keeps at least one document; release the hold instead.');
+      const gone = facts.filter((f) => add.includes(f.id) && (f.status === 'destroyed' || f.status === 'pending_disposition')).map((f) => f.id);
+      if (gone.length) throw new DomainError(ErrorCode.Conflict, 'Some documents are already being or have been destroyed.', { documentIds: gone });
+
+      const after = { name: dto.name ?? current.name, reason: dto.reason ?? current.reason };
+      if (after.name !== current.name || after.reason !== current.reason) await this.holds.rename(m, id, after.name, after.reason);
+      if (add.length) {
+        await this.holds.addDocuments(m, id, add);
+        await this.lifecycle.placeHold(m, add);
+      }
+      let stillHeld = new Set<string>();
+      if (remove.length) {
+        await this.holds.removeDocuments(m, id, remove);
+        stillHeld = await this.holds.stillHeld(m, remove);
+        await this.lifecycle.releaseHold(m, remove.filter((d) => !stillHeld.has(d)));
+      }
+      await this.audit.append(m, {
+        actor,
+        action: 'hold.amend',
+        targetType: 'Hold',
+        targetId: id,
+        outcome: 'allowed',
+        details: { before: { name: current.name, reason: current.reason }, after, added: [...add].sort(), removed: [...remove].sort() },
+      });
+      for (const documentId of add) {
+        await this.audit.append(m, { actor, action: 'document.hold', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id } });
+      }
+      for (const documentId of remove) {
+        await this.audit.append(m, { actor, action: 'document.hold.release', targetType: 'Document', targetId: documentId, outcome: 'allowed', details: { holdId: id, stillHeld: stillHeld.has(documentId) } });
+      }
+      return (await this.holds.find(m, id))!;
+    }).catch((err: unknown) => this.access.auditRefusal(err));
+    // The hold may also cover documents this officer may not see: those only as a count.
+    const { visible } = await this.access.visibility(actor, hold.documentIds);
+    return holdView(hold, visible);
   }
 
   async release(actor: Actor, id: string): Promise<HoldView> {
