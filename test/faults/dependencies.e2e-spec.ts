@@ -11,7 +11,7 @@ import { auditEvents, objectKeys, sql } from '../support/documents';
 import { createDatabase, testInfra, uniqueName } from '../support/infra';
 import { Answer, call, ManualUpload, until } from './support/client';
 import { PgCommitCutter } from './support/pg-proxy';
-import { alive, armS3, crashPostgres, S3Child, startPostgres, startS3, trapFiredAt } from './support/processes';
+import { alive, armS3, crashPostgres, S3Child, s3TrapFired, startPostgres, startS3, trapFiredAt } from './support/processes';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const FIELDS: Array<[string, string]> = [['title', 'Board minutes'], ['kind', 'record'], ['classification', 'INTERNAL'], ['department', 'general']];
@@ -53,6 +53,10 @@ describe('dependency faults', () => {
       const res = await new ManualUpload(base, '/api/v1/documents', clerk.token).fields(FIELDS).fileHeader('big.bin').send(content).endFile().finish();
       expect(res.status).toBe(201);
       existing = { id: String(res.json().id), sha256: sha(content) };
+    });
+    // A test that fails between a SIGSTOP and its SIGCONT must not leave the store frozen for the next.
+    afterEach(() => {
+      s3.child.kill('SIGCONT');
     });
     afterAll(async () => {
       s3.child.kill('SIGCONT');
@@ -99,7 +103,9 @@ describe('dependency faults', () => {
     /** A download read by hand: how far it got and how it ended. `onFirstBytes` runs once bytes arrive. */
     const streamed = (onFirstBytes?: (req: http.ClientRequest) => void) =>
       new Promise<{ status: number; contentLength: number; received: number; ended: 'complete' | 'cut'; at: number; body: Buffer }>((resolve, reject) => {
+        let responded = false;
         const req = http.request(new URL(`/api/v1/documents/${existing.id}/content`, base), { headers: { authorization: `Bearer ${clerk.token}`, connection: 'close' }, agent: false }, (r) => {
+          responded = true;
           const parts: Buffer[] = [];
           let settled = false;
           const done = (ended: 'complete' | 'cut') => {
@@ -117,7 +123,8 @@ describe('dependency faults', () => {
           r.on('aborted', () => done('cut'));
           r.on('close', () => done(r.complete ? 'complete' : 'cut'));
         });
-        req.on('error', reject);
+        // Once the response has started, its own events say how it ended (the test may destroy the request).
+        req.on('error', (err) => (responded ? undefined : reject(err)));
         req.end();
       });
     const CHUNK = 1024 * 1024; // the ciphertext chunk size: nothing decrypts before a whole chunk has arrived
@@ -141,6 +148,10 @@ describe('dependency faults', () => {
         expect(trapFiredAt(s3)).not.toBeNull();
         expect503(res.value);
         expect(res.ms).toBeLessThan(3_000 + 4_000); // S3_IDLE_TIMEOUT_MS + slack
+        // Nothing of the download's own headers survives on the problem answer; the security headers do.
+        expect(res.value.headers['content-disposition']).toBeUndefined();
+        expect(res.value.headers['x-classification']).toBeUndefined();
+        expect(res.value.headers['cache-control']).toBe('no-store');
       } finally {
         s3.child.kill('SIGCONT');
       }
@@ -180,7 +191,8 @@ describe('dependency faults', () => {
       // The store is held mid-body so the response cannot have finished when the client leaves.
       await armS3(s3, { action: 'stop', method: 'GET', afterBytes: 2.5 * CHUNK });
       try {
-        const res = await streamed((req) => req.destroy());
+        // The client leaves once the store is frozen: the response cannot have finished by then.
+        const res = await streamed((req) => void s3TrapFired(s3).then(() => req.destroy()));
         expect(res.ended).toBe('cut');
         await until(() => logsSince(logs).some((l) => l.msg === 'client closed the request'), 5_000, 'the abort to be logged');
       } finally {

@@ -18,17 +18,18 @@ const logger = new Logger('HTTP');
  * the client sees a response short of its Content-Length, never a second response.
  */
 export async function sendContent(res: Response, d: ContentDownload): Promise<void> {
+  // Removed again if nothing could be sent; the security headers below stay on any answer.
   const headers: Record<string, string> = {
     'Content-Type': d.mediaType,
     'Content-Length': String(d.size),
     'Content-Disposition': contentDisposition(d.filename),
     'X-Classification': d.classification,
     'X-Document-Version': String(d.version),
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-store',
-    // Content opened in a browser tab runs nothing and loads nothing.
-    'Content-Security-Policy': "sandbox; default-src 'none'",
   };
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  // Content opened in a browser tab runs nothing and loads nothing.
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
   res.status(200);
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   try {
