@@ -205,6 +205,38 @@ describe('dependency faults', () => {
       await intactAgain();
     });
 
+    it('a client that stops reading a download is cut after the idle timeout as its own doing: no store fault audited, no error logged', async () => {
+      // Larger than every buffer between s3rver and the client, so the api's store socket really goes quiet.
+      const content = randomBytes(48 * 1024 * 1024);
+      const created = await new ManualUpload(base, '/api/v1/documents', clerk.token).fields(FIELDS).fileHeader('large.bin').send(content).endFile().finish();
+      expect(created.status).toBe(201);
+      const id = String(created.json().id);
+      const faults = async () => (await auditEvents(t.databaseUrl, `action = 'document.download' AND outcome = 'failed' AND target_id = $1`, [id])).length;
+      const logs = t.logs.length;
+      const res = await new Promise<{ received: number; ended: string }>((resolve, reject) => {
+        const req = http.request(new URL(`/api/v1/documents/${id}/content`, base), { headers: { authorization: `Bearer ${clerk.token}`, connection: 'close' }, agent: false }, (r) => {
+          let received = 0;
+          r.once('data', (c: Buffer) => {
+            received += c.length;
+            r.pause(); // the client stops reading
+            void until(() => logsSince(logs).some((l) => l.msg === 'download cut: the client stopped reading'), 20_000, 'the api to give up on the silent client').then(() => {
+              r.on('data', (d: Buffer) => (received += d.length));
+              r.resume();
+            }, reject);
+          });
+          r.on('end', () => resolve({ received, ended: r.complete ? 'complete' : 'cut' }));
+          r.on('error', () => resolve({ received, ended: 'cut' }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res.ended).toBe('cut');
+      expect(res.received).toBeLessThan(content.length);
+      expect(await faults()).toBe(0);
+      expect(logsSince(logs).filter((l) => l.level === 'error' || l.msg === 'operational fault')).toEqual([]);
+      expect(await auditEvents(t.databaseUrl, `action = 'integrity.failed'`)).toEqual([]);
+    });
+
     it('killed mid-download: cut short of Content-Length at once, an operational fault; started again: intact without an api restart', async () => {
       const faults = (await storeFaults()).length;
       await armS3(s3, { action: 'kill', method: 'GET', afterBytes: 2.5 * CHUNK });

@@ -3,7 +3,7 @@ import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Client } from 'minio';
 import { metrics } from '@kura/common';
 import { KuraConfig, type S3Settings } from '@kura/config';
-import { DEFAULT_STORE_TIMEOUTS, StoreStreamError, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
+import { DEFAULT_STORE_TIMEOUTS, ReaderStalledError, StoreStreamError, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
 
@@ -212,8 +212,9 @@ export async function* readParts(body: Readable | AsyncIterable<Buffer>, partSiz
  * The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read.
  * The body comes straight off the store's socket, so any error on it (a reset, a cut short
  * of Content-Length, the agent's idle timer) is the store's: it becomes a StoreStreamError,
- * which callers treat as "unavailable", never as an integrity failure. A reader that goes
- * away destroys the body, which releases the store's socket.
+ * which callers treat as "unavailable", never as an integrity failure — unless the reader
+ * was holding the body back (ReaderStalledError). A reader that goes away destroys the body,
+ * which releases the store's socket.
  */
 function countedOut(body: Readable): Readable {
   const counter = new Transform({
@@ -222,7 +223,8 @@ function countedOut(body: Readable): Readable {
       done(null, chunk);
     },
   });
-  body.once('error', (err: Error) => counter.destroy(new StoreStreamError(err)));
+  // Paused by pipe(): the reader downstream is the one holding the transfer back.
+  body.once('error', (err: Error) => counter.destroy(body.isPaused() ? new ReaderStalledError(err) : new StoreStreamError(err)));
   counter.once('close', () => body.destroy());
   body.pipe(counter);
   return counter;

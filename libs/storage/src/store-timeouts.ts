@@ -29,6 +29,19 @@ export class StoreStreamError extends DependencyUnavailableError {
   }
 }
 
+/**
+ * An object's body was cut while the reader held it back (a download client that stopped
+ * reading: backpressure reached the store socket, which then went idle). The reader's doing,
+ * not the store's: neither an operational fault nor an integrity failure.
+ */
+export class ReaderStalledError extends Error {
+  readonly code = 'KURA_READER_STALLED';
+  constructor(cause: Error) {
+    super(`object read cut while its reader held it back: ${cause.message}`);
+    this.name = 'ReaderStalledError';
+  }
+}
+
 /** Connect timer and idle timer: a socket that does not connect, or on which nothing moves, is destroyed. */
 function arm<S extends net.Socket>(socket: S, timeouts: StoreTimeouts): S {
   const connectTimer = setTimeout(() => socket.destroy(new StoreTimeoutError('connect', timeouts.connectMs)), timeouts.connectMs);
