@@ -272,7 +272,7 @@ describe('dependency faults', () => {
         const up = await timed(bigUpload());
         expect(trapFiredAt(s3)).not.toBeNull();
         expect503(up.value);
-        expect(up.ms).toBeLessThan(20_000);
+        expect(up.ms).toBeLessThan(3_000 + 4_000); // S3_IDLE_TIMEOUT_MS + slack: clean-up does not hold the answer
       } finally {
         s3.child.kill('SIGCONT');
       }

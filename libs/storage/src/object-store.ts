@@ -1,7 +1,7 @@
 import { Readable, Transform } from 'node:stream';
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Client } from 'minio';
-import { metrics } from '@kura/common';
+import { metrics, unavailableDependency } from '@kura/common';
 import { KuraConfig, type S3Settings } from '@kura/config';
 import { DEFAULT_STORE_TIMEOUTS, ReaderStalledError, StoreStreamError, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
 
@@ -147,7 +147,9 @@ export class ObjectStore implements OnModuleInit {
       metrics.storageBytes.inc({ direction: 'in' }, size);
       return { key, size, etag: done.etag };
     } catch (err) {
-      await this.call('abort multipart', client.abortMultipartUpload(this.bucket, key, uploadId)).catch(() => undefined);
+      const abort = this.call('abort multipart', client.abortMultipartUpload(this.bucket, key, uploadId)).catch(() => undefined);
+      // A store that is down or frozen would hold the caller's answer for another request timeout: abort in the background.
+      if (!unavailableDependency(err)) await abort;
       throw err;
     }
   }
