@@ -5,9 +5,11 @@ import { createDatabase } from './support/infra';
 /** copyOut against a real PostgreSQL: rows stream in, failures reject, the connection stays usable. */
 describe('copyOut', () => {
   let db: Client;
+  let databaseUrl: string;
 
   beforeAll(async () => {
-    db = new Client({ connectionString: await createDatabase() });
+    databaseUrl = await createDatabase();
+    db = new Client({ connectionString: databaseUrl });
     await db.connect();
   });
   afterAll(async () => {
@@ -42,5 +44,19 @@ describe('copyOut', () => {
     await db.query('CREATE TEMP TABLE sink (v int)');
     await expect(copyOut(db, 'COPY sink FROM STDIN', () => undefined)).rejects.toThrow();
     await expect(db.query('SELECT count(*)::int AS n FROM sink')).resolves.toMatchObject({ rows: [{ n: 0 }] });
+  });
+
+  it('leaves no read timer behind on a client with query_timeout (a pending one keeps a finished process alive)', async () => {
+    const timed = new Client({ connectionString: databaseUrl, query_timeout: 60_000 });
+    await timed.connect();
+    try {
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      await copyOut(timed, `COPY (SELECT g FROM generate_series(1, 10) g) TO STDOUT`, () => undefined);
+      await expect(copyOut(timed, `COPY (SELECT * FROM no_such_table) TO STDOUT`, () => undefined)).rejects.toThrow(/no_such_table/);
+      expect(timers()).toBe(before);
+    } finally {
+      await timed.end();
+    }
   });
 });

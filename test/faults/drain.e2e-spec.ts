@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { TestApp } from '../support/app';
+import { AuditVerifier } from '@kura/audit';
+import { startTestApp, TestApp } from '../support/app';
 import { ADMIN, createUser, login } from '../support/auth';
 import { objectKeys, sql } from '../support/documents';
 import { createDatabase, testInfra, uniqueName } from '../support/infra';
@@ -16,14 +17,18 @@ const FIELDS: Array<[string, string]> = [['title', 'Drained'], ['kind', 'record'
 describe('SIGTERM with uploads in flight', () => {
   const s3 = { ...testInfra().s3, bucket: uniqueName('kura') };
   let databaseUrl: string;
+  let keysDir: string;
   let api: ApiChild;
+  let after: TestApp | undefined;
 
   beforeAll(async () => {
     databaseUrl = await createDatabase();
-    api = await startApi({ databaseUrl, s3, keysDir: await tempKeysDir(), env: { SHUTDOWN_TIMEOUT_MS: '3000' } });
+    keysDir = await tempKeysDir();
+    api = await startApi({ databaseUrl, s3, keysDir, env: { SHUTDOWN_TIMEOUT_MS: '3000' } });
   });
   afterAll(async () => {
     if (api.child.exitCode === null && api.child.signalCode === null) await kill9(api);
+    await after?.close();
   });
 
   it('lets in-flight uploads finish, answers new requests 503, and aborts the rest cleanly at the timeout', async () => {
@@ -72,5 +77,8 @@ describe('SIGTERM with uploads in flight', () => {
     expect(versions.map((v) => v.sha256).sort()).toEqual(done.map((r) => String(r.json().sha256)).sort());
     expect((await objectKeys(s3)).sort()).toEqual(versions.map((v) => v.storage_key).sort());
     expect(await sql(databaseUrl, 'SELECT 1 FROM pending_uploads')).toEqual([]);
+    // The chain, read by the next instance on the same database and keys.
+    after = await startTestApp({ databaseUrl, s3, keysDir });
+    await expect(after.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
   });
 });

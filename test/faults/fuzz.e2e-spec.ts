@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
+import { AuditVerifier } from '@kura/audit';
 import { startTestApp, TestApp } from '../support/app';
 import { createUser, loginAdmin } from '../support/auth';
 import { Answer, call, ManualUpload } from './support/client';
@@ -231,5 +232,6 @@ describe('fuzzing the API', () => {
     expect(findings).toEqual([]);
     expect((await call(base, 'GET', '/api/v1/health/ready')).status).toBe(200);
     expect(await request(t.http).get(`/api/v1/documents/${documentId}`).set('Authorization', `Bearer ${clerk}`).then((r) => r.status)).toBe(200);
+    await expect(t.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
+import { AuditVerifier } from '@kura/audit';
 import { startTestApp, TestApp } from '../support/app';
 import { createUser, loginAdmin, TestUser } from '../support/auth';
 import { objectKeys, sql } from '../support/documents';
@@ -87,5 +88,12 @@ describe('a lost COMMIT reply', () => {
     expect(sha(got.body as Buffer)).toBe(sha(second));
     expect(res.status).toBe(201);
     expect(res.headers.etag).toBe('"v2"');
+  });
+
+  it('after the lost replies: every object claimed by a version row, no intent left, the audit chain verifies', async () => {
+    const versions = await sql<{ storage_key: string }>(t.databaseUrl, 'SELECT storage_key FROM document_versions');
+    expect((await objectKeys(t.s3)).sort()).toEqual(versions.map((v) => v.storage_key).sort());
+    expect(await sql(t.databaseUrl, 'SELECT 1 FROM pending_uploads')).toEqual([]);
+    await expect(t.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { AuditVerifier } from '@kura/audit';
 import { ContentReconciler } from '@kura/documents';
 import { ObjectStore } from '@kura/storage';
 import { startTestApp, TestApp } from '../support/app';
@@ -76,5 +77,6 @@ describe(ContentReconciler.name, () => {
     expect((await sql<{ n: number }>(t.databaseUrl, 'SELECT count(*)::int AS n FROM documents'))[0].n).toBe(before);
     expect((await objectKeys(t.s3)).sort()).toEqual(keysBefore.sort());
     expect(await sql(t.databaseUrl, 'SELECT 1 FROM pending_uploads')).toEqual([]);
+    await expect(t.app.get(AuditVerifier).verify()).resolves.toMatchObject({ valid: true });
   });
 });

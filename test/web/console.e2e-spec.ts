@@ -11,6 +11,7 @@ import { PDFDocument } from 'pdf-lib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { AuthRejectionTally } from '@kura/identity';
+import { DispositionHooks } from '@kura/retention';
 import { startTestApp, TestApp } from '../support/app';
 import { ADMIN, createUser, loginAdmin, TestUser } from '../support/auth';
 import { sql } from '../support/documents';
@@ -20,6 +21,25 @@ import { AxeFinding, buildConsole, launchBrowser, newContext, screenshotDir, ser
 jest.setTimeout(120_000);
 
 const run = randomBytes(3).toString('hex');
+
+/** A gate the worker waits at before a record: the test decides when it goes on (never a sleep). */
+class Barrier {
+  readonly reached: Promise<void>;
+  private arrive!: () => void;
+  private release!: () => void;
+  private readonly opened: Promise<void>;
+  constructor() {
+    this.reached = new Promise((r) => (this.arrive = r));
+    this.opened = new Promise((r) => (this.release = r));
+  }
+  wait(): Promise<void> {
+    this.arrive();
+    return this.opened;
+  }
+  open(): void {
+    this.release();
+  }
+}
 
 async function pdf(text: string): Promise<Buffer> {
   const doc = await PDFDocument.create();
@@ -36,6 +56,7 @@ describe('Web console in a real browser (e2e)', () => {
   // Anything the strict CSP blocked, and any uncaught error in the console's own scripts.
   const pageProblems: string[] = [];
   const contexts: BrowserContext[] = [];
+  const onExit: Array<() => void> = [];
   let adminToken: string;
   let clerk: TestUser;
   let handler: TestUser;
@@ -69,11 +90,11 @@ describe('Web console in a real browser (e2e)', () => {
     return page;
   };
   const axe = async (page: Page, label: string) => findings.push(...(await seriousViolations(page, label)));
-  const shoot = async (page: Page, name: string) => {
+  const shoot = async (page: Page, name: string, fullPage = false) => {
     await page.evaluate('window.scrollTo(0, 0)');
     for (const language of ['en', 'ja'] as const) {
       await switchLanguage(page, language);
-      await page.screenshot({ path: path.join(shots, `${name}-${language}.png`), fullPage: false });
+      await page.screenshot({ path: path.join(shots, `${name}-${language}.png`), fullPage });
     }
     await switchLanguage(page, 'en');
   };
@@ -105,6 +126,7 @@ describe('Web console in a real browser (e2e)', () => {
   });
 
   afterAll(async () => {
+    onExit.forEach((f) => f());
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await t?.close();
@@ -282,35 +304,126 @@ describe('Web console in a real browser (e2e)', () => {
     await page.getByRole('button', { name: `Release hold Audit ${run} extended` }).click();
     await page.getByTestId('holds-table').getByText(/^Released/).waitFor();
 
+    // A second record of the same series, due with the budget: the batch has two records to show progress over.
+    const seriesId = (await sql<{ series_id: string }>(t.databaseUrl, `SELECT series_id FROM documents WHERE id = $1`, [budgetId]))[0].series_id;
+    const ledger = await request(t.http).post('/api/v1/documents').set(bearer(clerk))
+      .field('title', `Ledger-${run}`).field('kind', 'record').field('classification', 'INTERNAL').field('department', 'general').field('seriesId', seriesId)
+      .attach('file', Buffer.from(`ledger ${run}`), 'ledger.txt')
+      .expect(201);
+    const ledgerId = ledger.body.id as string;
+
     await visit(page, '/disposition', 'Disposition');
     await page.getByLabel(`Select Budget-${run}`).check();
-    await page.getByRole('button', { name: 'Propose batch (1 selected)' }).click();
+    await page.getByLabel(`Select Ledger-${run}`).check();
+    await page.getByRole('button', { name: 'Propose batch (2 selected)' }).click();
     const proposal = page.getByTestId('proposal');
     await proposal.waitFor();
-    expect(await proposal.textContent()).toMatch(/1 documents, 1 versions/);
+    expect(await proposal.textContent()).toMatch(/2 documents, 2 versions/);
     expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
     const batchId = (await page.getByTestId('proposal-id').textContent())!;
     // Four eyes, visible: the proposer is told another officer must approve.
     await page.getByLabel('Batch id').fill(batchId);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     await page.getByText('You proposed this batch; another records officer must approve it').waitFor();
-    expect(await page.getByRole('button', { name: 'Approve and execute' }).count()).toBe(0);
-    await shoot(page, 'officer-disposition');
+    expect(await page.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
     await axe(page, 'disposition');
+
+    // The worker (in this process) is held at a barrier before each record: the test decides when it goes on.
+    const hooks = t.worker!.get(DispositionHooks);
+    const gates = [new Barrier(), new Barrier()];
+    let call = 0;
+    hooks.beforeItem = () => gates[Math.min(call++, 1)].wait();
+    // Should this story fail half-way, the worker is let go before the app closes.
+    onExit.push(() => gates.forEach((g) => g.open()));
 
     const second = await open();
     await signIn(second, baseUrl, officerB.username, officerB.password);
     await second.getByRole('heading', { level: 1, name: 'Disposition' }).waitFor();
     await second.getByLabel('Batch id').fill(batchId);
     await second.getByRole('button', { name: 'Open', exact: true }).click();
-    await second.getByRole('button', { name: 'Approve and execute' }).click();
+    // A marker on the window: gone if the page were reloaded.
+    await second.evaluate('window.kuraSamePage = true');
+    // The console asks not to be kept waiting: approve answers 202 at once and the page follows the batch.
+    const [approved] = await Promise.all([
+      second.waitForResponse((r) => r.url().endsWith(`/api/v1/disposition/batches/${batchId}/approve`)),
+      second.getByRole('button', { name: 'Approve and start destruction' }).click(),
+    ]);
+    expect(approved.status()).toBe(202);
+    expect(await approved.request().headerValue('prefer')).toBe('respond-async');
+    await gates[0].reached;
+    // Held before the first record: 0 of 2, executing, a worker running it (learnt by polling, no reload).
+    const bar = second.getByRole('progressbar', { name: 'Records done' });
+    await second.getByTestId('batch-worker').filter({ hasText: 'A worker is destroying the records' }).waitFor();
+    expect([await bar.getAttribute('aria-valuenow'), await bar.getAttribute('aria-valuemin'), await bar.getAttribute('aria-valuemax')]).toEqual(['0', '0', '2']);
+    expect(await bar.getAttribute('aria-valuetext')).toBe('0 of 2');
+    expect(await second.getByTestId('batch-state').textContent()).toBe('Executing');
+    expect(await second.getByTestId('certificate-json').count()).toBe(0);
+    await axe(second, 'disposition executing');
+
+    // One record on, held again: the bar moves by itself.
+    gates[0].open();
+    await gates[1].reached;
+    await second.locator('[role=progressbar][aria-valuenow="1"]').waitFor();
+    expect(await second.getByTestId('batch-progress').textContent()).toContain('1 destroyed');
+    await shoot(second, 'officer-disposition', true);
+
+    // Opened later from the list (the proposer's page, loaded afresh), an executing batch shows its progress too.
+    await visit(page, '/disposition', 'Disposition');
+    await page.getByRole('button', { name: /Executing/ }).filter({ hasText: officerA.username }).first().click();
+    await page.locator('[role=progressbar][aria-valuenow="1"][aria-valuemax="2"]').waitFor();
+    // The opened batch is in the URL: a reload shows it again.
+    expect(new URL(page.url()).searchParams.get('batch')).toBe(batchId);
+    await page.reload();
+    await page.locator('[role=progressbar][aria-valuenow="1"][aria-valuemax="2"]').waitFor();
+    await page.evaluate('window.kuraSamePage = true');
+    // A failed poll is shown and retried later (backing off), not every interval; the page recovers by itself.
+    const polls: number[] = [];
+    let failed = false;
+    await page.route(`**/api/v1/disposition/batches/${batchId}`, async (route) => {
+      polls.push(Date.now());
+      if (failed) return route.continue();
+      failed = true;
+      return route.fulfill({ status: 503, contentType: 'application/problem+json', headers: { 'Retry-After': '1' }, body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database is unavailable.' }) });
+    });
+    await page.getByTestId('batch').getByRole('alert').filter({ hasText: 'The database is unavailable.' }).waitFor();
+    await page.getByTestId('batch').getByRole('alert').waitFor({ state: 'detached' });
+    expect(polls.length).toBeGreaterThanOrEqual(2);
+    expect(polls[1] - polls[0]).toBeGreaterThanOrEqual(2_500);
+    await page.unroute(`**/api/v1/disposition/batches/${batchId}`);
+
+    // The proposer leaves for another page (in the app, no reload): that page stops asking.
+    const asked = { approver: 0, proposer: 0 };
+    const count = (who: keyof typeof asked) => (r: { url(): string }) => {
+      if (r.url().endsWith(`/api/v1/disposition/batches/${batchId}`)) asked[who]++;
+    };
+    await page.getByRole('link', { name: 'Documents', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Documents' }).waitFor();
+    page.on('request', count('proposer'));
+
+    // Released: the approver's page reaches completed by itself and offers the certificate.
+    gates[1].open();
     await second.getByTestId('batch-state').filter({ hasText: /^Completed$/ }).waitFor();
+    await second.locator('[role=progressbar][aria-valuenow="2"][aria-valuemax="2"]').waitFor();
+    await second.getByTestId('certificate-json').waitFor();
+    expect(await second.evaluate('window.kuraSamePage')).toBe(true);
     expect(await second.getByTestId('batch').textContent()).toContain(officerA.username);
+    // Completed, the approver's page stops asking; the page left behind asked nothing since.
+    second.on('request', count('approver'));
+    await second.waitForTimeout(3_500);
+    expect(asked).toEqual({ approver: 0, proposer: 0 });
+    expect(await page.evaluate('window.kuraSamePage')).toBe(true);
+    // Back on the batch, the proposer finds it completed with its certificate.
+    await page.getByRole('link', { name: 'Disposition', exact: true }).click();
+    await page.getByRole('button', { name: /Completed/ }).filter({ hasText: officerA.username }).first().click();
+    await page.getByTestId('batch-state').filter({ hasText: /^Completed$/ }).waitFor();
+    await page.getByTestId('certificate-json').waitFor();
     const [download] = await Promise.all([second.waitForEvent('download'), second.getByTestId('certificate-json').click()]);
     const certificate = JSON.parse(await readFile((await download.path())!, 'utf8')) as { certificate: Record<string, unknown>; signature: { algorithm: string } };
     expect(certificate.signature.algorithm).toBe('Ed25519');
     expect(JSON.stringify(certificate.certificate)).toContain(budgetId);
-    expect((await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [budgetId]))[0].status).toBe('destroyed');
+    expect(JSON.stringify(certificate.certificate)).toContain(ledgerId);
+    expect((await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = ANY($1)`, [[budgetId, ledgerId]])).map((r) => r.status)).toEqual(['destroyed', 'destroyed']);
+    hooks.beforeItem = () => Promise.resolve();
   });
 
   it('auditor: filter the trail → export CSV, JSONL and PDF → verify the chain with its last signed checkpoint', async () => {

@@ -1,3 +1,4 @@
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 import { Clock, describeError, JsonLogger, onShutdownSignal } from '@kura/common';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
       await api.close();
       await worker?.close();
       await infra.stop();
+      await tracing?.shutdown();
     });
   } catch (err) {
     await worker?.close().catch(() => undefined);

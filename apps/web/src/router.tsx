@@ -4,7 +4,8 @@ import { createContext, useContext, useEffect, useState, type MouseEvent, type R
 interface RouterState {
   path: string;
   search: URLSearchParams;
-  navigate: (to: string, replace?: boolean) => void;
+  /** `keepScroll`: the same page showing something else (e.g. an opened batch), not a new page. */
+  navigate: (to: string, replace?: boolean, keepScroll?: boolean) => void;
 }
 
 const RouterContext = createContext<RouterState>({ path: '/', search: new URLSearchParams(), navigate: () => undefined });
@@ -16,12 +17,12 @@ export function Router({ children }: { children: ReactNode }) {
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
-  const navigate = (to: string, replace = false) => {
+  const navigate = (to: string, replace = false, keepScroll = false) => {
     if (replace) window.history.replaceState(null, '', to);
     else window.history.pushState(null, '', to);
     const url = new URL(to, window.location.origin);
     setLocation({ path: url.pathname, search: url.search });
-    window.scrollTo(0, 0);
+    if (!keepScroll) window.scrollTo(0, 0);
   };
   return (
     <RouterContext.Provider value={{ path: location.path, search: new URLSearchParams(location.search), navigate }}>{children}</RouterContext.Provider>

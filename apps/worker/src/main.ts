@@ -1,3 +1,4 @@
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { describeError, JsonLogger, onShutdownSignal } from '@kura/common';
 import { ConfigError, loadConfig } from '@kura/config';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     await metrics?.close();
     await worker.close();
     await infra.stop();
+    await tracing?.shutdown();
   });
 }
 

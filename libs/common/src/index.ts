@@ -12,3 +12,4 @@ export * from './unavailable';
 export * from './describe-error';
 export * from './metrics';
 export * from './bidi';
+export * from './tracing';

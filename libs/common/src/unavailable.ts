@@ -4,15 +4,22 @@
  */
 export type Dependency = 'database' | 'object store';
 
-/** A dependency did not answer within its deadline. */
-export class DependencyTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
+/** A dependency failed in a way that means "later" (unreachable, cut mid-transfer, too slow). */
+export class DependencyUnavailableError extends Error {
   constructor(
     readonly dependency: Dependency,
-    what: string,
-    ms: number,
+    message: string,
   ) {
-    super(`${dependency} ${what} timed out after ${ms} ms`);
+    super(message);
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+/** A dependency did not answer within its deadline. */
+export class DependencyTimeoutError extends DependencyUnavailableError {
+  readonly code = 'ETIMEDOUT';
+  constructor(dependency: Dependency, what: string, ms: number) {
+    super(dependency, `${dependency} ${what} timed out after ${ms} ms`);
     this.name = 'DependencyTimeoutError';
   }
 }
@@ -45,7 +52,7 @@ const S3_UNAVAILABLE = new Set(['SlowDown', 'ServiceUnavailable', 'RequestTimeou
  */
 export function unavailableDependency(err: unknown, depth = 0): Dependency | 'dependency' | null {
   if (!err || typeof err !== 'object' || depth > 3) return null;
-  if (err instanceof DependencyTimeoutError) return err.dependency;
+  if (err instanceof DependencyUnavailableError) return err.dependency;
   const e = err as { code?: unknown; message?: unknown; driverError?: unknown; errors?: unknown; name?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : '';

@@ -22,11 +22,11 @@ export function copyOut(client: ClientBase, sql: string, onData: (chunk: Buffer)
         }
       },
       handleCommandComplete: () => undefined,
-      handleReadyForQuery: () => (failure === null ? resolve() : reject(failure)),
+      handleReadyForQuery: () => settle(failure),
       handleError: (err: unknown) => {
         // The server refused or aborted the statement; ReadyForQuery follows without us.
         failure = err;
-        reject(err);
+        settle(err);
       },
       // Not expected from COPY; present so a misused statement cannot crash the client.
       handleRowDescription: () => undefined,
@@ -36,6 +36,15 @@ export function copyOut(client: ClientBase, sql: string, onData: (chunk: Buffer)
         failure = new Error('copyOut was given a COPY FROM statement');
         connection.sendCopyFail('copyOut only reads');
       },
+    };
+    let settled = false;
+    const settle = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      // pg wraps `callback` to clear its query_timeout timer: call it, or the timer outlives the query.
+      (query.callback as ((e: unknown) => void) | undefined)?.(err);
+      if (err === null) resolve();
+      else reject(err);
     };
     client.query(query);
   });

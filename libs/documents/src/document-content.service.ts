@@ -1,5 +1,5 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DocumentAccess } from '@kura/access';
 import { AuditService } from '@kura/audit';
 import { classificationName, ClassificationName, Clock, DomainError, ErrorCode } from '@kura/common';
@@ -7,6 +7,7 @@ import { KuraConfig } from '@kura/config';
 import { IntegrityError, KeyRingError } from '@kura/crypto';
 import { TransactionRunner } from '@kura/database';
 import type { Actor } from '@kura/identity';
+import { ReaderStalledError } from '@kura/storage';
 import { ContentPipeline } from './content/content-pipeline';
 import { opensAsPdf } from './content/pdf-detection';
 import { PdfStamper } from './content/pdf-stamper';
@@ -34,6 +35,8 @@ function labelRefusal(err: unknown): string {
 /** Downloads: decrypted and verified on the fly; classified PDFs stamped with their label (A.5.13); audited before the first byte. */
 @Injectable()
 export class DocumentContentService {
+  private readonly logger = new Logger(DocumentContentService.name);
+
   constructor(
     private readonly repo: DocumentsRepository,
     private readonly tx: TransactionRunner,
@@ -94,9 +97,24 @@ export class DocumentContentService {
     await this.recordDownload(actor, doc, number, false, purpose);
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     pipeline(source, decryptor, out, (err) => {
-      if (err) void this.content.integrityFailed(actor, id, number, err);
+      if (err) void this.streamFailed(actor, id, number, err);
     });
     return { ...base, body: out, size: version.size, stamped: false };
+  }
+
+  /**
+   * A download failed after it was audited as allowed: the store went away mid-transfer (an
+   * operational fault, audited as such), the ciphertext failed authentication (the integrity
+   * alarm), or the client left or stopped reading (nothing to record).
+   */
+  private async streamFailed(actor: Actor, id: string, version: number, err: Error): Promise<void> {
+    if (err instanceof ReaderStalledError) {
+      // The client stopped reading for the store's idle timeout: its doing, cut like an abort.
+      this.logger.log({ msg: 'download cut: the client stopped reading', documentId: id, version });
+      return;
+    }
+    if (await this.content.operationalFault(actor, 'document.download', id, version, err)) return;
+    await this.content.integrityFailed(actor, id, version, err);
   }
 
   private async recordDownload(actor: Actor, doc: DocumentEntity, version: number, stamped: boolean, purpose: { purpose?: string }): Promise<void> {

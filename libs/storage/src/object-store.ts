@@ -1,9 +1,9 @@
-import { pipeline, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Client } from 'minio';
-import { metrics } from '@kura/common';
+import { metrics, unavailableDependency } from '@kura/common';
 import { KuraConfig, type S3Settings } from '@kura/config';
-import { DEFAULT_STORE_TIMEOUTS, StoreTimeoutError, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
+import { DEFAULT_STORE_TIMEOUTS, ReaderStalledError, StoreStreamError, StoreTimeoutError, StoreTimeouts, TimeoutAgent, TimeoutHttpsAgent, withStoreDeadline } from './store-timeouts';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
 
@@ -191,10 +191,15 @@ export class ObjectStore implements OnModuleInit {
     try {
       return await this.putParts(key, readParts(body, partSize, allocate), partSize, headers, client, options, sending, giveBack);
     } finally {
-      // A part still travelling (after a failure) keeps its buffer until its request settles.
-      await Promise.allSettled([...sending]);
-      for (const buf of held) this.parts.release(buf);
-      held.clear();
+      // A part still travelling (after a failure) keeps its buffer until its request settles,
+      // in the background: a frozen store must not hold the caller's answer.
+      const travelling = [...sending];
+      const releaseAll = () => {
+        for (const buf of held) this.parts.release(buf);
+        held.clear();
+      };
+      if (travelling.length === 0) releaseAll();
+      else void Promise.allSettled(travelling).then(releaseAll);
     }
   }
 
@@ -263,8 +268,9 @@ export class ObjectStore implements OnModuleInit {
       metrics.storageBytes.inc({ direction: 'in' }, size);
       return { key, size, etag: done.etag };
     } catch (err) {
-      await Promise.allSettled([...sending]);
-      await this.call('abort multipart', client.abortMultipartUpload(this.bucket, key, uploadId)).catch(() => undefined);
+      const abort = this.call('abort multipart', client.abortMultipartUpload(this.bucket, key, uploadId)).catch(() => undefined);
+      // A store that is down or frozen would hold the caller's answer for another request timeout: abort in the background.
+      if (!unavailableDependency(err)) await abort;
       throw err;
     }
   }
@@ -340,7 +346,14 @@ export async function* readParts(
   if (part && filled > 0) yield part.subarray(0, filled);
 }
 
-/** The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read; errors pass through. */
+/**
+ * The same bytes, counted into kura_storage_bytes_total{direction="out"} as they are read.
+ * The body comes straight off the store's socket, so any error on it (a reset, a cut short
+ * of Content-Length, the agent's idle timer) is the store's: it becomes a StoreStreamError,
+ * which callers treat as "unavailable", never as an integrity failure — unless the reader
+ * was holding the body back (ReaderStalledError). A reader that goes away destroys the body,
+ * which releases the store's socket.
+ */
 function countedOut(body: Readable): Readable {
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -348,6 +361,9 @@ function countedOut(body: Readable): Readable {
       done(null, chunk);
     },
   });
-  pipeline(body, counter, () => undefined);
+  // Paused by pipe(): the reader downstream is the one holding the transfer back.
+  body.once('error', (err: Error) => counter.destroy(body.isPaused() ? new ReaderStalledError(err) : new StoreStreamError(err)));
+  counter.once('close', () => body.destroy());
+  body.pipe(counter);
   return counter;
 }

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { DependencyTimeoutError, withDeadline } from '@kura/common';
+import { DependencyTimeoutError, DependencyUnavailableError, withDeadline } from '@kura/common';
 
 export interface StoreTimeouts {
   /** TCP connect to the store. */
@@ -18,6 +18,27 @@ export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = { connectMs: 5_000, idleMs:
 export class StoreTimeoutError extends DependencyTimeoutError {
   constructor(what: string, ms: number) {
     super('object store', what, ms);
+  }
+}
+
+/** An object's body failed on its way from the store (the store died, froze or reset the connection). */
+export class StoreStreamError extends DependencyUnavailableError {
+  constructor(cause: Error) {
+    super('object store', `object store read cut: ${cause.message}`);
+    this.name = 'StoreStreamError';
+  }
+}
+
+/**
+ * An object's body was cut while the reader held it back (a download client that stopped
+ * reading: backpressure reached the store socket, which then went idle). The reader's doing,
+ * not the store's: neither an operational fault nor an integrity failure.
+ */
+export class ReaderStalledError extends Error {
+  readonly code = 'KURA_READER_STALLED';
+  constructor(cause: Error) {
+    super(`object read cut while its reader held it back: ${cause.message}`);
+    this.name = 'ReaderStalledError';
   }
 }
 

@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { S3Settings } from '@kura/config';
@@ -95,6 +95,44 @@ export async function startApi(o: ApiEnv): Promise<ApiChild> {
 
 export interface S3Child extends Child {
   settings: S3Settings;
+  dir: string;
+}
+
+export interface S3Trap {
+  /** SIGSTOP (frozen, SIGCONT resumes it) or SIGKILL (gone). */
+  action: 'stop' | 'kill';
+  /** GET: after sending `afterBytes` of an object's body; PUT: after receiving them. */
+  method: 'GET' | 'PUT';
+  afterBytes: number;
+}
+
+/** Arms the s3 child's one-shot trap (see s3-child.ts); resolves once it is armed. */
+export async function armS3(s3: S3Child, trap: S3Trap): Promise<void> {
+  await writeFile(`${s3.dir}.trap`, JSON.stringify(trap));
+  // Forget earlier firings: s3TrapFired and trapFiredAt then speak of this trap only.
+  for (let i = s3.lines.length - 1; i >= 0; i--) if (s3.lines[i].msg === 's3 trap fired') s3.lines.splice(i, 1);
+  const armed = s3.lines.filter((l) => l.msg === 's3 armed').length;
+  s3.child.kill('SIGUSR2');
+  await waitFor(() => s3.lines.filter((l) => l.msg === 's3 armed').length > armed, 10_000, 'the s3 trap to be armed');
+}
+
+/** When the armed trap fired (the child's clock, epoch ms), or null while it has not. */
+export function trapFiredAt(s3: S3Child): number | null {
+  const line = s3.lines.find((l) => l.msg === 's3 trap fired');
+  return line ? Number(line.at) : null;
+}
+
+/** Resolves when the armed trap has fired (the child is then stopped or dead). */
+export function s3TrapFired(s3: S3Child, timeoutMs = 30_000): Promise<void> {
+  return waitFor(() => s3.lines.some((l) => l.msg === 's3 trap fired'), timeoutMs, 'the s3 trap to fire');
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** An s3rver of its own in a child process, so a test can SIGSTOP or kill it. */
@@ -102,7 +140,7 @@ export async function startS3(dir?: string, port = 0): Promise<S3Child> {
   const directory = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'kura-s3-')));
   const c = await run('test/faults/support/s3-child.ts', { KURA_S3_DIR: directory, KURA_S3_PORT: String(port) }, (l) => l.msg === 's3 ready');
   const settings = c.lines.find((l) => l.msg === 's3 ready')!.settings as S3Settings;
-  return { ...c, settings };
+  return { ...c, settings, dir: directory };
 }
 
 export interface PgChild extends Child {

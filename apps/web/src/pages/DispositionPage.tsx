@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useEffectEvent, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, downloadVia, getJson, sendJson, type Classification, type Me, type Page } from '../api';
 import { ClassificationTag, ErrorMessage, Field, PageTitle, Pager, useLoad, useShownClassifications } from '../components';
 import { formatBytes, formatDate, formatDateTime } from '../i18n';
-import { Link } from '../router';
+import { Link, useRouter } from '../router';
 
 interface DueItem {
   documentId: string;
@@ -26,6 +26,17 @@ interface BatchView {
   /** Documents in the batch this reader may not see: a count, never ids. */
   withheldItems?: number;
   certificate: string | null;
+  /** Counts over every record of the batch (withheld ones too); older servers send none. */
+  progress?: BatchProgress;
+}
+interface BatchProgress {
+  total: number;
+  destroyed: number;
+  extended: number;
+  skipped: number;
+  remaining: number;
+  /** While executing: a worker holds the batch (`running`) or none has taken it yet (`waiting`). */
+  worker: 'running' | 'waiting' | null;
 }
 interface BatchSummary {
   id: string;
@@ -56,7 +67,10 @@ export function DispositionPage({ me }: { me: Me }) {
   const [proposal, setProposal] = useState<Proposal>();
   const [error, setError] = useState<unknown>();
   const [openId, setOpenId] = useState('');
-  const [opened, setOpened] = useState<string>();
+  // The opened batch is in the URL (`?batch=<id>`): a reload or a shared link shows it again, progress included.
+  const { search, navigate } = useRouter();
+  const opened = search.get('batch') ?? undefined;
+  const setOpened = (id: string) => navigate(`/disposition?batch=${encodeURIComponent(id)}`, true, true);
   useShownClassifications([...(due.data?.items.map((d) => d.classification) ?? []), ...(proposal?.plan.map((p) => p.classification) ?? [])]);
 
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
@@ -171,22 +185,84 @@ export function DispositionPage({ me }: { me: Me }) {
   );
 }
 
+/** How often an executing batch is asked for again, and the longest pause after failures (doubling from the interval). */
+const POLL_MS = 1_500;
+const POLL_MAX_BACKOFF_MS = 30_000;
+
+/** Statuses a later poll may get past (the server or the network); any other 4xx will not change by asking again. */
+function transient(error: unknown): boolean {
+  return !(error instanceof ApiError) || error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
+}
+
+/**
+ * A batch, followed while it executes: asked for again every POLL_MS until it leaves `executing`,
+ * backing off after failures; it stops when the batch completes or the component goes away.
+ */
+function useBatch(id: string, onFinished: () => void) {
+  const [batch, setBatch] = useState<BatchView>();
+  const [loadError, setLoadError] = useState<unknown>();
+  const [pollError, setPollError] = useState<unknown>();
+  const finished = useEffectEvent(onFinished);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    getJson<BatchView>(`/disposition/batches/${encodeURIComponent(id)}`, ctl.signal).then(setBatch, (err: unknown) => !ctl.signal.aborted && setLoadError(err));
+    return () => ctl.abort();
+  }, [id]);
+
+  const executing = batch?.state === 'executing';
+  useEffect(() => {
+    if (!executing) return;
+    const ctl = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let failures = 0;
+    const schedule = () => {
+      timer = setTimeout(() => void poll(), Math.min(POLL_MS * 2 ** failures, POLL_MAX_BACKOFF_MS));
+    };
+    const poll = async () => {
+      try {
+        const next = await getJson<BatchView>(`/disposition/batches/${encodeURIComponent(id)}`, ctl.signal);
+        if (ctl.signal.aborted) return;
+        failures = 0;
+        setPollError(undefined);
+        setBatch(next);
+        if (next.state !== 'executing') {
+          finished();
+          return;
+        }
+      } catch (err) {
+        if (ctl.signal.aborted) return;
+        setPollError(err);
+        if (!transient(err)) return;
+        failures++;
+      }
+      if (!ctl.signal.aborted) schedule();
+    };
+    schedule();
+    return () => {
+      ctl.abort();
+      clearTimeout(timer);
+    };
+  }, [id, executing]);
+
+  return { batch, setBatch, loadError, pollError };
+}
+
 function Batch({ id, me, onChanged }: { id: string; me: Me; onChanged: () => void }) {
   const { t, i18n } = useTranslation();
-  const batch = useLoad((signal) => getJson<BatchView>(`/disposition/batches/${id}`, signal), [id]);
+  const { batch: b, setBatch, loadError, pollError } = useBatch(id, onChanged);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  if (batch.error) return <ErrorMessage error={batch.error} />;
-  if (!batch.data) return <p>{t('common.loading')}</p>;
-  const b = batch.data;
+  if (loadError) return <ErrorMessage error={loadError} />;
+  if (!b) return <p>{t('common.loading')}</p>;
   // Four eyes: the proposer may not approve their own batch (the server refuses too).
   const ownProposal = b.proposedBy === me.username;
   const approve = async () => {
     setBusy(true);
     setError(undefined);
     try {
-      await sendJson('POST', `/disposition/batches/${b.id}/approve`, {});
-      batch.reload();
+      // Answered at once (202): a worker executes the batch, and this page follows its progress.
+      setBatch(await sendJson<BatchView>('POST', `/disposition/batches/${b.id}/approve`, {}, { Prefer: 'respond-async' }));
       onChanged();
     } catch (err) {
       setError(err);
@@ -223,10 +299,11 @@ function Batch({ id, me, onChanged }: { id: string; me: Me; onChanged: () => voi
               {t('disposition.approve')}
             </button>
           )}
-          {busy && <p role="status">{t('disposition.executing')}</p>}
+          {busy && <p role="status">{t('disposition.approving')}</p>}
         </>
       )}
-      <ErrorMessage error={error} />
+      {b.progress && b.state !== 'proposed' && <BatchProgressBar state={b.state} progress={b.progress} />}
+      <ErrorMessage error={error ?? pollError} />
       {b.certificate && (
         <div className="toolbar" role="group" aria-label={t('disposition.certificate')}>
           <span>{t('disposition.certificate')}:</span>
@@ -242,5 +319,37 @@ function Batch({ id, me, onChanged }: { id: string; me: Me; onChanged: () => voi
         </div>
       )}
     </section>
+  );
+}
+
+/** How far a batch's execution is: destroyed + extended + skipped of all its records (withheld ones counted too). */
+function BatchProgressBar({ state, progress }: { state: string; progress: BatchProgress }) {
+  const { t } = useTranslation();
+  const labelId = useId();
+  const done = progress.destroyed + progress.extended + progress.skipped;
+  const max = Math.max(progress.total, 1);
+  return (
+    <div className="batch-progress" data-testid="batch-progress">
+      <span id={labelId}>{t('disposition.progress')}</span>
+      <div
+        className="meter"
+        role="progressbar"
+        aria-labelledby={labelId}
+        aria-valuemin={0}
+        aria-valuemax={progress.total}
+        aria-valuenow={done}
+        aria-valuetext={t('disposition.progressValue', { done, total: progress.total })}
+      >
+        <span className="meter-fill" style={{ width: `${(100 * Math.min(done, max)) / max}%` }} />
+      </div>
+      <p>
+        {t('disposition.progressCounts', { done, total: progress.total, destroyed: progress.destroyed, extended: progress.extended, skipped: progress.skipped })}
+      </p>
+      {state === 'executing' && (
+        <p role="status" data-testid="batch-worker">
+          {progress.worker === 'running' ? t('disposition.workerRunning') : t('disposition.workerWaiting')}
+        </p>
+      )}
+    </div>
   );
 }

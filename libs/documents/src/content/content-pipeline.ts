@@ -55,8 +55,14 @@ export class ContentPipeline {
       await this.objects.put(storageKey, sealed, { selfAuthenticating: true });
     } catch (err) {
       file.stream.destroy();
+      if (unavailableDependency(err)) {
+        // The store is down or frozen: answer now; the clean-up goes on in the background
+        // (bounded by the store's timeouts), and what it cannot delete the reconciler will.
+        void this.intents.abandon(storageKey);
+        throw err;
+      }
       await this.intents.abandon(storageKey);
-      throw unavailableDependency(err) ? err : (streamError ?? err);
+      throw streamError ?? err;
     }
     if (streamError || file.stream.truncated) {
       await this.intents.abandon(storageKey);
