@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, pidAlive } from '@kura/embedded';
+import { launchBrowser, newContext, signIn } from './web/browser';
 
 // The brief: `npm ci && npm start` and `npm ci && npm test` work on a fresh machine, also as root
 // from a clone in root's home (mode 0700), where the `postgres` user PostgreSQL runs as cannot
@@ -86,6 +87,19 @@ describeAsRoot('as root, a clone in a mode-0700 home', () => {
     expect(url).toBe(`http://127.0.0.1:${port}`);
     const ready = await fetch(`${url}/api/v1/health/ready`);
     expect(ready.status).toBe(200);
+
+    // The printed URL opens the console (built by `npm start`): a browser sees its sign-in form
+    // there, and the bootstrap administrator signs in.
+    const browser = await launchBrowser();
+    try {
+      const page = await (await newContext(browser)).newPage();
+      await page.goto(url);
+      await page.locator('input[name=username]').waitFor();
+      await signIn(page, url, 'admin', 'Root-clone-test-1');
+      expect(await page.getByTestId('whoami').textContent()).toContain('Administrator');
+    } finally {
+      await browser.close();
+    }
 
     // The cluster lives in <clone>/var/postgres, private, run by the postgres user.
     const dataDir = path.join(clone, 'var', 'postgres');
