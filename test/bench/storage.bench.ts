@@ -1,6 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -14,7 +14,7 @@ import { freePort, startEmbeddedPostgres } from '@kura/embedded';
 import { AbilityFactory, abilityToSql, DOCUMENT_SQL_FIELDS } from '@kura/access';
 import { Role } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
-import { multipart } from '../support/multipart';
+import { multipart, multipartBuffer } from '../support/multipart';
 
 const MiB = 1024 * 1024;
 const ADMIN_PASSWORD = 'Bench-Admin-Pass-1';
@@ -94,7 +94,9 @@ export async function startApi(dir: string, databaseUrl: string, s3: S3Settings)
   const root = path.resolve(__dirname, '../../..');
   // KURA_BENCH_PROFILE=<dir>: write a V8 CPU profile of the api process there (where does the time go?).
   const profile = process.env.KURA_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KURA_BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '-r', 'tsconfig-paths/register', path.join(root, 'dist/apps/api/src/main.js')], {
+  // The counting preload (SQL statements and S3 requests per case; bench-only, see instrument.ts).
+  const counting = ['-r', path.join(root, 'dist/test/bench/instrument.js')];
+  const child = spawn(process.execPath, [...profile, '-r', 'tsconfig-paths/register', ...counting, path.join(root, 'dist/apps/api/src/main.js')], {
     cwd: root,
     env: {
       ...process.env,
@@ -109,6 +111,7 @@ export async function startApi(dir: string, databaseUrl: string, s3: S3Settings)
       S3_BUCKET: s3.bucket,
       KEYS_DIR: path.join(dir, 'keys'),
       VAR_DIR: path.join(dir, 'var'),
+      KURA_BENCH_COUNTS: path.join(dir, 'api-counts.json'),
       RUN_WORKER_IN_PROCESS: 'false',
       BOOTSTRAP_ADMIN_USERNAME: 'admin',
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -234,20 +237,85 @@ async function explainList(databaseUrl: string): Promise<Record<string, string[]
   }
 }
 
+/** CPU seconds of a PostgreSQL cluster: its postmaster (found by data directory) and every backend. */
+function postgresCpuSeconds(dataDir: string): number {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const parentOf = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
+    } catch {
+      return '';
+    }
+  };
+  // As root, Kura runs the postmaster in its data directory with `-D /proc/self/cwd` (libs/embedded).
+  const real = realpathSync(dataDir);
+  const postmaster = procs.find((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return args.includes(dataDir) || (args[0].endsWith('/postgres') && readlinkSync(`/proc/${pid}/cwd`) === real);
+    } catch {
+      return false;
+    }
+  });
+  if (!postmaster) return 0;
+  let total = 0;
+  for (const pid of procs) {
+    if (pid !== postmaster && parentOf(pid) !== postmaster) continue;
+    try {
+      total += cpuSeconds(Number(pid));
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return total;
+}
+
+interface Counts {
+  sql: Record<string, number>;
+  s3: Record<string, number>;
+  texts?: Record<string, number>;
+}
+
+/** The api's SQL statements and S3 requests so far (the counting preload writes them on SIGUSR2). */
+async function apiCounts(child: ChildProcess, file: string): Promise<Counts> {
+  await rm(file, { force: true });
+  child.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Counts;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error('the api did not write its counts');
+}
+
+function perOperation(from: Counts, to: Counts, n: number): Counts {
+  const diff = (a: Record<string, number>, b: Record<string, number>) =>
+    Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Math.round(((v - (a[k] ?? 0)) / n) * 100) / 100]).filter(([, v]) => (v as number) > 0));
+  return { sql: diff(from.sql, to.sql), s3: diff(from.s3, to.s3), texts: diff(from.texts ?? {}, to.texts ?? {}) };
+}
+
+/**
+ * `npm run bench -- storage`. KURA_BENCH_ONLY=large,small,rss,list picks cases (default: all);
+ * KURA_BENCH_QUICK=1 is the 64 MiB large-file case only (profiling, smoke runs).
+ */
 export async function runStorageBench(): Promise<void> {
+  const only = new Set((process.env.KURA_BENCH_ONLY ?? (process.env.KURA_BENCH_QUICK ? 'large' : 'large,small,rss,list')).split(',').map((c) => c.trim()));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-storage-'));
   // PostgreSQL runs as its own user when we are root: it must be able to enter the directory.
   await chmod(dir, 0o755);
   const logger = new JsonLogger('error');
-  const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), logger, { persistent: false });
+  const pgDir = path.join(dir, 'postgres');
+  const pg = await startEmbeddedPostgres(pgDir, logger, { persistent: false });
   // s3rver in a process of its own: it must not share an event loop with the load generator.
   const s3server = await startS3Process(path.join(dir, 'objects'));
   const s3 = { ...s3server.settings, bucket: 'kura-bench' };
   let api: { child: ChildProcess; base: string } | undefined;
   const rows: Row[] = [];
-  const extra: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = { cases: [...only], loadAverage: { start: os.loadavg() } };
   // Per case: wall time and CPU seconds of each process (the API's extra hop, made visible).
-  const cpuLog: Array<{ case: string; ms: number; api: number; s3: number; bench: number }> = [];
+  const cpuLog: Array<{ case: string; ms: number; api: number; s3: number; bench: number; pg?: number }> = [];
   extra.cpu = cpuLog;
   try {
     api = await startApi(dir, pg.url, s3);
@@ -255,25 +323,24 @@ export async function runStorageBench(): Promise<void> {
     const token = await staffToken(base);
     const store = new ObjectStore(s3);
     await store.ensureBucket();
+    const cpu = () => ({ api: cpuSeconds(child.pid as number), s3: cpuSeconds(s3server.pid), bench: cpuSeconds(process.pid), pg: postgresCpuSeconds(pgDir) });
+    const spent = (from: ReturnType<typeof cpu>) => {
+      const to = cpu();
+      return { api: to.api - from.api, s3: to.s3 - from.s3, bench: to.bench - from.bench, pg: to.pg - from.pg };
+    };
 
     // Throughput: the API (multipart → encrypt → S3; S3 → decrypt → HTTP) next to the raw client.
     // Each run measures API and raw back to back, so both see the same machine load; the
     // table shows medians over runs, and the ratio is the median of the paired ratios.
     const sizes = [['1 MiB', MiB, 8], ['64 MiB', 64 * MiB, 3], ['512 MiB', 512 * MiB, 2]] as const;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-    // KURA_BENCH_QUICK=1: the 64 MiB case only (profiling, smoke runs).
-    for (const [label, size, runs] of process.env.KURA_BENCH_QUICK ? sizes.slice(1, 2) : sizes) {
+    for (const [label, size, runs] of !only.has('large') ? [] : process.env.KURA_BENCH_QUICK ? sizes.slice(1, 2) : sizes) {
       const m = { apiUp: [] as number[], apiDown: [] as number[], rawUp: [] as number[], rawDown: [] as number[] };
       const mbps = (ms: number) => size / MiB / (ms / 1000);
       for (let i = 0; i < runs; i++) {
         let peak = 0;
         const before = rss(child.pid as number);
         const sampler = setInterval(() => (peak = Math.max(peak, rss(child.pid as number))), 20);
-        const cpu = () => ({ api: cpuSeconds(child.pid as number), s3: cpuSeconds(s3server.pid), bench: cpuSeconds(process.pid) });
-        const spent = (from: ReturnType<typeof cpu>) => {
-          const to = cpu();
-          return { api: to.api - from.api, s3: to.s3 - from.s3, bench: to.bench - from.bench };
-        };
         let mark = cpu();
         const up = await time(() => apiUpload(base, token, size, `bench ${label} ${i}`));
         cpuLog.push({ case: `api upload ${label}`, ms: up.ms, ...spent(mark) });
@@ -304,20 +371,74 @@ export async function runStorageBench(): Promise<void> {
       rows.push({ name: `download ${label}`, api: median(m.apiDown), raw: median(m.rawDown), unit: 'MiB/s', ratio: ratio(m.apiDown, m.rawDown) });
     }
 
-    // Quick runs stop here but still print and save what they measured.
-    if (!process.env.KURA_BENCH_QUICK) {
-      // Small documents: 8 concurrent clients, 4 KiB each.
-      const perClient = 40;
-      const small = await time(() => Promise.all(Array.from({ length: 8 }, async (_, c) => {
-        for (let i = 0; i < perClient; i++) await apiUpload(base, token, 4096, `small ${c}-${i}`);
-      })));
-      const rawSmall = await time(() => Promise.all(Array.from({ length: 8 }, async () => {
-        for (let i = 0; i < perClient; i++) await store.put(`raw-small/${randomUUID()}`, Readable.from([randomBytes(4096)]));
-      })));
-      const docsPerSec = (8 * perClient) / (small.ms / 1000);
-      const putsPerSec = (8 * perClient) / (rawSmall.ms / 1000);
-      rows.push({ name: '4 KiB creates, 8 clients', api: docsPerSec, raw: putsPerSec, unit: 'per s', ratio: docsPerSec / putsPerSec });
+    if (only.has('small')) {
+      // Small documents: 8 concurrent clients, 4 KiB each, API and raw puts paired per round.
+      // Each client sends its body with a Content-Length in one write, as browsers and curl do for small files.
+      const clients = 8;
+      const perClient = Number(process.env.KURA_BENCH_SMALL_PER_CLIENT ?? 40);
+      const rounds = Number(process.env.KURA_BENCH_SMALL_ROUNDS ?? 3);
+      const counts = path.join(dir, 'api-counts.json');
+      const creates: number[] = [];
+      const puts: number[] = [];
+      const apiSmall = async (title: string) => {
+        const m = await multipartBuffer([['title', title], ['kind', 'record'], ['classification', 'CONFIDENTIAL'], ['department', 'dept-1']], { filename: 'slip.bin', content: randomBytes(4096) });
+        const r = await request(base, 'POST', '/api/v1/documents', { token, headers: { 'content-type': m.contentType, 'content-length': String(m.body.length) }, body: Readable.from([m.body]) });
+        if (r.status !== 201) throw new Error(`upload: ${r.status} ${r.body.toString().slice(0, 300)}`);
+      };
+      // Warm-up (JIT, pools, connections) outside the figures.
+      await Promise.all(Array.from({ length: clients }, (_, c) => apiSmall(`warm ${c}`)));
+      await Promise.all(Array.from({ length: clients }, () => store.put(`raw-small/${randomUUID()}`, Readable.from([randomBytes(4096)]))));
+      for (let round = 0; round < rounds; round++) {
+        const n = clients * perClient;
+        const before = await apiCounts(child, counts);
+        let mark = cpu();
+        const small = await time(() => Promise.all(Array.from({ length: clients }, async (_, c) => {
+          for (let i = 0; i < perClient; i++) await apiSmall(`small ${round}-${c}-${i}`);
+        })));
+        cpuLog.push({ case: 'api 4 KiB creates', ms: small.ms / n, ...perEach(spent(mark), n) });
+        if (round === 0) extra.smallCreatePerDocument = perOperation(before, await apiCounts(child, counts), n);
+        mark = cpu();
+        const rawSmall = await time(() => Promise.all(Array.from({ length: clients }, async () => {
+          for (let i = 0; i < perClient; i++) await store.put(`raw-small/${randomUUID()}`, Readable.from([randomBytes(4096)]));
+        })));
+        cpuLog.push({ case: 'raw 4 KiB puts', ms: rawSmall.ms / n, ...perEach(spent(mark), n) });
+        creates.push(n / (small.ms / 1000));
+        puts.push(n / (rawSmall.ms / 1000));
+      }
+      const ratios = creates.map((c, i) => c / puts[i]);
+      rows.push({ name: '4 KiB creates, 8 clients', api: median(creates), raw: median(puts), unit: 'per s', ratio: median(ratios) });
+      extra.small = { clients, perClient, rounds, creates, puts, ratios, loadAverage: os.loadavg() };
+    }
 
+    if (only.has('rss')) {
+      // 50 concurrent 64 MiB uploads: the api's resident memory before, at peak (sampled every 20 ms) and after.
+      const uploads = Number(process.env.KURA_BENCH_RSS_UPLOADS ?? 50);
+      const size = 64 * MiB;
+      const pid = child.pid as number;
+      const before = rss(pid);
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20);
+      const mark = cpu();
+      const all = await time(() => Promise.all(Array.from({ length: uploads }, (_, i) => apiUpload(base, token, size, `rss ${i}`))));
+      clearInterval(sampler);
+      const afterNow = rss(pid);
+      await new Promise((r) => setTimeout(r, 2000));
+      extra.rss50x64 = {
+        uploads,
+        sizeMiB: size / MiB,
+        seconds: all.ms / 1000,
+        mibPerSecond: (uploads * size) / MiB / (all.ms / 1000),
+        beforeMiB: before / MiB,
+        peakMiB: peak / MiB,
+        growthMiB: (peak - before) / MiB,
+        afterMiB: afterNow / MiB,
+        after2sMiB: rss(pid) / MiB,
+        cpu: spent(mark),
+        loadAverage: os.loadavg(),
+      };
+    }
+
+    if (only.has('list')) {
       // The ABAC-filtered list over 100,000 documents.
       await seed(pg.url, 100_000);
       extra.listPlans = await explainList(pg.url);
@@ -343,27 +464,40 @@ export async function runStorageBench(): Promise<void> {
     await pg.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+  (extra.loadAverage as Record<string, number[]>).end = os.loadavg();
 
   const rssInfo = extra.rss512 as { growthMiB: number; peakMiB: number } | undefined;
+  const rss50 = extra.rss50x64 as { uploads: number; beforeMiB: number; peakMiB: number; growthMiB: number; after2sMiB: number; mibPerSecond: number } | undefined;
   const list = extra.list as { p50Ms: number; p95Ms: number } | undefined;
   const lines = [
     'storage benchmark (API = HTTP multipart → AES-256-GCM chunks → S3 and back; raw = minio client, plaintext, same S3 server)',
+    `load average at start ${(extra.loadAverage as { start: number[] }).start.map((l) => l.toFixed(2)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `${'case'.padEnd(28)}${'api'.padStart(12)}${'raw'.padStart(12)}  unit     api/raw`,
     ...rows.map((r) => `${r.name.padEnd(28)}${r.api.toFixed(1).padStart(12)}${r.raw.toFixed(1).padStart(12)}  ${r.unit.padEnd(8)} ${r.ratio.toFixed(2)}`),
-    `api RSS during the 512 MiB uploads (worst run): peak ${rssInfo?.peakMiB.toFixed(0)} MiB, growth ${rssInfo?.growthMiB.toFixed(0)} MiB (target < 100)`,
-    `list page over 100,000 documents (${extra.listTotalVisible} visible): p50 ${list?.p50Ms.toFixed(1)} ms, p95 ${list?.p95Ms.toFixed(1)} ms (target < 50)`,
   ];
+  if (rssInfo) lines.push(`api RSS during the 512 MiB uploads (worst run): peak ${rssInfo.peakMiB.toFixed(0)} MiB, growth ${rssInfo.growthMiB.toFixed(0)} MiB (target < 100)`);
+  if (rss50) lines.push(`api RSS, ${rss50.uploads} concurrent 64 MiB uploads: before ${rss50.beforeMiB.toFixed(0)}, peak ${rss50.peakMiB.toFixed(0)}, growth ${rss50.growthMiB.toFixed(0)} MiB (target ≤ 256), 2 s after ${rss50.after2sMiB.toFixed(0)} MiB; ${rss50.mibPerSecond.toFixed(1)} MiB/s in all`);
+  const perDoc = extra.smallCreatePerDocument as Counts | undefined;
+  if (perDoc) lines.push(`per 4 KiB create: SQL ${JSON.stringify(perDoc.sql)}, S3 ${JSON.stringify(perDoc.s3)}`);
+  if (list) lines.push(`list page over 100,000 documents (${extra.listTotalVisible} visible): p50 ${list.p50Ms.toFixed(1)} ms, p95 ${list.p95Ms.toFixed(1)} ms (target < 50)`);
   const plans = extra.listPlans as Record<string, string[]> | undefined;
   if (plans) for (const [name, lines0] of Object.entries(plans)) lines.push(`list ${name}: ${lines0.filter((l) => /Execution Time|Scan|Sort|Limit/.test(l)).map((l) => l.trim()).join(' | ')}`);
   const cases = [...new Set(cpuLog.map((c) => c.case))];
-  lines.push('CPU seconds per run (mean): wall / api / s3rver / bench process');
+  lines.push('CPU seconds per run (mean; 4 KiB cases: per document, in ms): wall / api / s3rver / bench process / PostgreSQL');
   for (const name of cases) {
     const runs = cpuLog.filter((c) => c.case === name);
-    const mean = (f: (c: (typeof runs)[number]) => number) => (runs.reduce((a, c) => a + f(c), 0) / runs.length).toFixed(2);
-    lines.push(`  ${name.padEnd(24)} ${mean((c) => c.ms / 1000).padStart(7)} ${mean((c) => c.api).padStart(7)} ${mean((c) => c.s3).padStart(7)} ${mean((c) => c.bench).padStart(7)}`);
+    const perDocument = name.includes('4 KiB');
+    const mean = (f: (c: (typeof runs)[number]) => number) => ((runs.reduce((a, c) => a + f(c), 0) / runs.length) * (perDocument ? 1000 : 1)).toFixed(2);
+    lines.push(`  ${name.padEnd(24)} ${mean((c) => c.ms / 1000).padStart(7)} ${mean((c) => c.api).padStart(7)} ${mean((c) => c.s3).padStart(7)} ${mean((c) => c.bench).padStart(7)} ${mean((c) => c.pg ?? 0).padStart(7)}`);
   }
   console.log(lines.join('\n'));
   const out = path.resolve(__dirname, '../../../bench/results');
   await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, process.env.KURA_BENCH_QUICK ? 'storage.quick.json' : 'storage.json'), JSON.stringify({ at: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, rows, ...extra }, null, 2) + '\n');
+  const name = process.env.KURA_BENCH_OUT ?? (process.env.KURA_BENCH_QUICK ? 'storage.quick.json' : 'storage.json');
+  await writeFile(path.join(out, name), JSON.stringify({ at: new Date().toISOString(), host: { cpus: os.cpus().length, node: process.version }, rows, ...extra }, null, 2) + '\n');
+}
+
+/** CPU seconds of a case divided over its n operations. */
+function perEach(c: { api: number; s3: number; bench: number; pg: number }, n: number) {
+  return { api: c.api / n, s3: c.s3 / n, bench: c.bench / n, pg: c.pg / n };
 }

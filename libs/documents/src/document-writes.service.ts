@@ -80,10 +80,11 @@ export class DocumentWritesService {
       } satisfies DocumentEntity);
       const version = this.versionRow(documentId, 1, stored, actor, now, null, null);
       const content = stored;
-      // The version's transaction also fulfils the upload's intent; a lost COMMIT reply is looked up.
-      await this.intents.commit(content.storageKey, async (m) => {
-        await this.repo.insertDocument(m, doc).catch(unknownSeries);
-        await this.repo.insertVersion(m, version);
+      // The version's transaction also fulfils the upload's intent (in the same statement as the
+      // rows, one round trip); a lost COMMIT reply is looked up.
+      await this.intents.commitFulfilling(content.storageKey, async (m) => {
+        const fulfilled = await this.repo.insertDocumentWithVersion(m, doc, version).catch(unknownSeries);
+        if (!fulfilled) return { value: undefined, fulfilled };
         await this.audit.append(m, {
           actor,
           action: 'document.create',
@@ -92,6 +93,7 @@ export class DocumentWritesService {
           outcome: 'allowed',
           details: { version: 1, classification: classificationName(doc.classification), personalData: doc.personalData, department: doc.department, sha256: content.sha256, size: content.size },
         });
+        return { value: undefined, fulfilled };
       });
       return documentView(doc, content);
     } catch (err) {

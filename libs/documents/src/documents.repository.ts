@@ -71,8 +71,29 @@ function escapeLike(s: string): string {
 export class DocumentsRepository implements DocumentRows {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
 
-  async insertDocument(manager: EntityManager, doc: DocumentEntity): Promise<void> {
-    await manager.insert(DocumentEntity, doc);
+  /**
+   * A new document, its first version and the fulfilment of its upload intent, in one statement
+   * (one round trip per create; the version's foreign key is checked at the end of the
+   * statement, after both rows exist). False when the intent was gone (the reconciler gave the
+   * upload up): the caller rolls back.
+   */
+  async insertDocumentWithVersion(manager: EntityManager, doc: DocumentEntity, v: DocumentVersionEntity): Promise<boolean> {
+    const [row] = (await manager.query(
+      `WITH intent AS (
+         DELETE FROM pending_uploads WHERE storage_key = $26 RETURNING 1),
+       d AS (
+         INSERT INTO "documents" (id, title, kind, classification, department, owner_id, tags, personal_data, series_id, status, review_due_at, current_version, created_at, updated_at, last_accessed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10, $11, $12, $13, $14, $15)),
+       v AS (
+         INSERT INTO "document_versions" (id, document_id, number, size, sha256, media_type, original_filename, author_id, comment, created_at, restored_from, storage_key, wrapped_key, kek_id, nonce_prefix, chunk_size)
+         VALUES ($16, $1, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30))
+       SELECT EXISTS (SELECT 1 FROM intent) AS fulfilled`,
+      [
+        doc.id, doc.title, doc.kind, doc.classification, doc.department, doc.ownerId, doc.tags, doc.personalData, doc.seriesId, doc.status, doc.reviewDueAt, doc.currentVersion, doc.createdAt, doc.updatedAt, doc.lastAccessedAt,
+        v.id, v.number, v.size, v.sha256, v.mediaType, v.originalFilename, v.authorId, v.comment, v.createdAt, v.restoredFrom, v.storageKey, v.wrappedKey, v.kekId, v.noncePrefix, v.chunkSize,
+      ],
+    )) as Array<{ fulfilled: boolean }>;
+    return row.fulfilled;
   }
 
   async insertVersion(manager: EntityManager, version: DocumentVersionEntity): Promise<void> {

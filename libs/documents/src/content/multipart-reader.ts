@@ -66,9 +66,10 @@ export function readMultipart<T>(
       headers: { 'content-type': input.contentType },
       preservePath: true,
       defParamCharset: 'utf8',
-      // 1 MiB file chunks instead of 64 KiB: fewer, larger writes into encryption and S3 parts.
-      highWaterMark: 1024 * 1024,
-      fileHwm: 1024 * 1024,
+      // 256 KiB file chunks instead of 64 KiB: fewer, larger writes into encryption and S3
+      // parts, while an upload waiting for the store holds little (50 concurrent uploads).
+      highWaterMark: 256 * 1024,
+      fileHwm: 256 * 1024,
       limits: { files: 1, fileSize: limits.maxFileBytes, fields: limits.maxFields ?? 50, fieldSize: limits.maxFieldBytes ?? 16 * 1024, parts: (limits.maxFields ?? 50) + 1 },
     });
   } catch {
