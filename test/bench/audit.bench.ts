@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PoolClient } from 'pg';
@@ -21,6 +21,7 @@ import { canonicalJson, JsonLogger } from '@kura/common';
 import { copyOut, migrate } from '@kura/database';
 import { startEmbeddedPostgres } from '@kura/embedded';
 import { Signer } from '@kura/signing';
+import { postgresCpuSeconds } from './proc-cpu';
 
 const WRITERS = Number(process.env.BENCH_AUDIT_WRITERS ?? 16);
 const APPEND_SECONDS = Number(process.env.BENCH_AUDIT_APPEND_SECONDS ?? 10);
@@ -66,30 +67,11 @@ async function lockingAppend(manager: EntityManager, event: NewAuditEvent): Prom
 }
 
 /** CPU seconds used so far by this process and by the PostgreSQL processes of `dataDir`. */
-async function cpuSeconds(dataDir: string): Promise<{ node: number; postgres: number }> {
-  let ticks = 0;
-  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.startsWith('postgres') && !cmdline.includes('/bin/postgres')) continue;
-      if (!cmdline.includes(dataDir) && !(await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')).includes(dataDir)) {
-        // Backends do not name the data directory: count the postmaster's children by parent pid.
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-        const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-        const parent = await readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '');
-        if (!parent.includes(dataDir)) continue;
-      }
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
+function cpuSeconds(dataDir: string): { node: number; postgres: number } {
+  const postgres = postgresCpuSeconds(dataDir);
   // Read after the scan, and the scan is cheap next to a run, but the start's scan must not count.
   const self = process.cpuUsage();
-  return { node: (self.user + self.system) / 1e6, postgres: ticks / 100 };
+  return { node: (self.user + self.system) / 1e6, postgres };
 }
 
 interface AppendFigures {
@@ -108,7 +90,7 @@ interface AppendFigures {
 async function measureAppends(design: string, dataDir: string, append: (w: number, i: number) => Promise<unknown>): Promise<AppendFigures> {
   process.stderr.write(`audit bench: ${WRITERS} writers appending for ${APPEND_SECONDS}s (${design})...\n`);
   const latencies: number[] = [];
-  const cpu0 = await cpuSeconds(dataDir);
+  const cpu0 = cpuSeconds(dataDir);
   const scanned = process.cpuUsage();
   const deadline = Date.now() + APPEND_SECONDS * 1000;
   const started = process.hrtime.bigint();
@@ -123,7 +105,7 @@ async function measureAppends(design: string, dataDir: string, append: (w: numbe
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const self = process.cpuUsage(scanned);
-  const cpu1 = await cpuSeconds(dataDir);
+  const cpu1 = cpuSeconds(dataDir);
   latencies.sort((a, b) => a - b);
   const ms = (p: number) => Number(percentile(latencies, p).toFixed(2));
   return {

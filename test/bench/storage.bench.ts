@@ -1,6 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -15,6 +15,7 @@ import { AbilityFactory, abilityToSql, DOCUMENT_SQL_FIELDS } from '@kura/access'
 import { Role } from '@kura/identity';
 import { ObjectStore } from '@kura/storage';
 import { multipart, multipartBuffer } from '../support/multipart';
+import { cpuSeconds, postgresCpuSeconds } from './proc-cpu';
 
 const MiB = 1024 * 1024;
 const ADMIN_PASSWORD = 'Bench-Admin-Pass-1';
@@ -74,11 +75,6 @@ function rss(pid: number): number {
 }
 
 /** CPU seconds (user + system) a process has used so far: where a case's time goes. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -235,39 +231,6 @@ async function explainList(databaseUrl: string): Promise<Record<string, string[]
   } finally {
     await pg.end();
   }
-}
-
-/** CPU seconds of a PostgreSQL cluster: its postmaster (found by data directory) and every backend. */
-function postgresCpuSeconds(dataDir: string): number {
-  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  const parentOf = (pid: string) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
-    } catch {
-      return '';
-    }
-  };
-  // As root, Kura runs the postmaster in its data directory with `-D /proc/self/cwd` (libs/embedded).
-  const real = realpathSync(dataDir);
-  const postmaster = procs.find((pid) => {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return args.includes(dataDir) || (args[0].endsWith('/postgres') && readlinkSync(`/proc/${pid}/cwd`) === real);
-    } catch {
-      return false;
-    }
-  });
-  if (!postmaster) return 0;
-  let total = 0;
-  for (const pid of procs) {
-    if (pid !== postmaster && parentOf(pid) !== postmaster) continue;
-    try {
-      total += cpuSeconds(Number(pid));
-    } catch {
-      // exited between the listing and the read
-    }
-  }
-  return total;
 }
 
 interface Counts {
