@@ -5,28 +5,10 @@ import { ObjectStore } from '@kura/storage';
 import { createWorker } from '../apps/worker/src/worker.factory';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin, TestUser } from './support/auth';
+import { Barrier } from './support/barrier';
 import { FixtureDocument, insertDocument, sql } from './support/retention-context';
 
 const YEAR = 365 * 86_400_000;
-
-/** A gate the worker's executor waits at before each record: the test decides when it goes on. */
-class Barrier {
-  reached!: Promise<void>;
-  private arrive!: () => void;
-  private release!: () => void;
-  private opened: Promise<void>;
-  constructor() {
-    this.reached = new Promise((r) => (this.arrive = r));
-    this.opened = new Promise((r) => (this.release = r));
-  }
-  wait(): Promise<void> {
-    this.arrive();
-    return this.opened;
-  }
-  open(): void {
-    this.release();
-  }
-}
 
 /** Issue 13: approve commits the decision and answers; the worker executes the batch. */
 describe('disposition executed by the worker', () => {
