@@ -303,6 +303,11 @@ describe('Web console in a real browser (e2e)', () => {
     expect(await proposal.textContent()).toMatch(/2 documents, 2 versions/);
     expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
     const batchId = (await page.getByTestId('proposal-id').textContent())!;
+    // Still due, but in the open batch: not selectable, its batch named.
+    const inBatch = page.getByLabel(`Budget-${run} is in open batch ${batchId.slice(0, 8)}`);
+    await inBatch.waitFor();
+    expect(await inBatch.isDisabled()).toBe(true);
+    await page.getByTestId('due-table').getByRole('button', { name: `In batch ${batchId.slice(0, 8)} (Proposed)` }).first().waitFor();
     // Four eyes, visible: the proposer is told another officer must approve.
     await page.getByLabel('Batch id').fill(batchId);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
