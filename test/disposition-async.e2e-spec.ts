@@ -5,28 +5,10 @@ import { ObjectStore } from '@kura/storage';
 import { createWorker } from '../apps/worker/src/worker.factory';
 import { startTestApp, TestApp } from './support/app';
 import { createUser, loginAdmin, TestUser } from './support/auth';
+import { Barrier } from './support/barrier';
 import { FixtureDocument, insertDocument, sql } from './support/retention-context';
 
 const YEAR = 365 * 86_400_000;
-
-/** A gate the worker's executor waits at before each record: the test decides when it goes on. */
-class Barrier {
-  reached!: Promise<void>;
-  private arrive!: () => void;
-  private release!: () => void;
-  private opened: Promise<void>;
-  constructor() {
-    this.reached = new Promise((r) => (this.arrive = r));
-    this.opened = new Promise((r) => (this.release = r));
-  }
-  wait(): Promise<void> {
-    this.arrive();
-    return this.opened;
-  }
-  open(): void {
-    this.release();
-  }
-}
 
 /** Issue 13: approve commits the decision and answers; the worker executes the batch. */
 describe('disposition executed by the worker', () => {
@@ -163,6 +145,53 @@ describe('disposition executed by the worker', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  it('the due list names the open batch each document is in (proposed, then executing); the batch list carries progress; cancelled or done, it is gone', async () => {
+    const due = async () => {
+      const res = await request(t.http).get('/api/v1/disposition/due?pageSize=100').set(as(a)).expect(200);
+      return new Map((res.body.items as Array<{ documentId: string; openBatch: unknown }>).map((i) => [i.documentId, i.openBatch]));
+    };
+    const summary = async (id: string) => {
+      const res = await request(t.http).get('/api/v1/disposition/batches?pageSize=100').set(as(b)).expect(200);
+      return (res.body.items as Array<{ id: string; state: string }>).find((x) => x.id === id);
+    };
+    const free = await insertDocument(t.databaseUrl, store, { title: '帳簿 free', seriesId, createdAt: new Date(t.clock.now().getTime() - 8 * YEAR), versions: 1 });
+    const { batchId, docs } = await proposeDue(2);
+
+    // Still due (retention ended, no hold), but already proposed: listed with the batch it waits in.
+    let listed = await due();
+    for (const d of docs) expect(listed.get(d.id)).toEqual({ id: batchId, state: 'proposed' });
+    expect(listed.get(free.id)).toBeNull();
+    const twice = await request(t.http).post('/api/v1/disposition/batches').set(as(a)).send({ documentIds: [docs[0].id] }).expect(409);
+    expect(twice.body.documents).toEqual([{ documentId: docs[0].id, batchId, state: 'proposed' }]);
+    expect(await summary(batchId)).toMatchObject({ state: 'proposed', documents: 2, progress: { total: 2, destroyed: 0, extended: 0, skipped: 0, remaining: 2, worker: null } });
+
+    const worker = await createWorker(t.config, { databaseUrl: t.databaseUrl, s3: t.s3 }, quiet, t.clock, { schedule: false, dispositions: true });
+    const gate = new Barrier();
+    try {
+      worker.get(DispositionHooks).beforeItem = () => gate.wait();
+      await request(t.http).post(`/api/v1/disposition/batches/${batchId}/approve`).set(as(b)).set('Prefer', 'respond-async').send({}).expect(202);
+      await gate.reached;
+      listed = await due();
+      for (const d of docs) expect(listed.get(d.id)).toEqual({ id: batchId, state: 'executing' });
+      expect(await summary(batchId)).toMatchObject({ state: 'executing', progress: { total: 2, destroyed: 0, remaining: 2, worker: 'running' } });
+      gate.open();
+      await waitFor(async () => (await summary(batchId))?.state === 'completed');
+    } finally {
+      gate.open();
+      await worker.close();
+    }
+    expect(await summary(batchId)).toMatchObject({ progress: { total: 2, destroyed: 2, remaining: 0, worker: null } });
+    listed = await due();
+    for (const d of docs) expect(listed.has(d.id)).toBe(false);
+
+    // A withdrawn proposal releases its document: due again, in no batch, proposable again.
+    const again = await request(t.http).post('/api/v1/disposition/batches').set(as(a)).send({ documentIds: [free.id] }).expect(201);
+    expect((await due()).get(free.id)).toEqual({ id: again.body.id, state: 'proposed' });
+    await request(t.http).post(`/api/v1/disposition/batches/${again.body.id as string}/cancel`).set(as(b)).expect(200);
+    expect((await due()).get(free.id)).toBeNull();
+    expect(await summary(again.body.id as string)).toMatchObject({ state: 'cancelled', progress: { total: 1, skipped: 1, remaining: 0, worker: null } });
   });
 
   it('a worker that shuts down mid-batch hands the lease back at the next record; another worker finishes the batch', async () => {

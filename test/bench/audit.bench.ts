@@ -193,7 +193,6 @@ export async function extendChain(ds: DataSource, events: number): Promise<numbe
  */
 export async function runAuditBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-audit-'));
-  await import('node:fs/promises').then((fs) => fs.chmod(dir, 0o755));
   const logger = new JsonLogger('error');
   const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), logger, { persistent: false });
   const ds = new DataSource({ type: 'postgres', url: pg.url, entities: [AuditEventEntity, AuditCheckpointEntity], extra: { max: WRITERS + 4 } });

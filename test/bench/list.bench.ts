@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
@@ -87,7 +87,6 @@ interface Sized {
  */
 export async function runListBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-list-'));
-  await chmod(dir, 0o755);
   const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), new JsonLogger('error'), { persistent: false });
   const sized: Sized[] = [];
   const admin = new DataSource({ type: 'postgres', url: pg.url, extra: { max: 1 } });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -87,7 +87,6 @@ async function multipartBody(content: Buffer, title: string): Promise<{ contentT
  */
 export async function runLoadBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-load-'));
-  await chmod(dir, 0o755);
   const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), new JsonLogger('error'), { persistent: false });
   const s3server = await startS3Process(path.join(dir, 'objects'));
   let api: { child: ChildProcess; base: string } | undefined;

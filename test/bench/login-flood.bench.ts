@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,8 +25,6 @@ function percentile(sorted: number[], p: number): number {
  */
 export async function runLoginFloodBench(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-login-'));
-  // Embedded PostgreSQL runs as the `postgres` user when we are root: it must reach the directory.
-  await chmod(dir, 0o755);
   const logger = new JsonLogger('error');
   const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'), logger, { persistent: false });
   const s3 = await startEmbeddedS3(path.join(dir, 'objects'), 'kura-bench', 'us-east-1');

@@ -1,7 +1,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -266,8 +266,6 @@ function perOperation(from: Counts, to: Counts, n: number): Counts {
 export async function runStorageBench(): Promise<void> {
   const only = new Set((process.env.KURA_BENCH_ONLY ?? (process.env.KURA_BENCH_QUICK ? 'large' : 'large,small,rss,list')).split(',').map((c) => c.trim()));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kura-bench-storage-'));
-  // PostgreSQL runs as its own user when we are root: it must be able to enter the directory.
-  await chmod(dir, 0o755);
   const logger = new JsonLogger('error');
   const pgDir = path.join(dir, 'postgres');
   const pg = await startEmbeddedPostgres(pgDir, logger, { persistent: false });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -335,8 +335,6 @@ describe('dependency faults', () => {
   describe('PostgreSQL', () => {
     it('killed (kill -9) mid-upload: 503 with Retry-After, readiness within 2 s; started again: served again without a restart, nothing left over', async () => {
       const parent = await mkdtemp(path.join(os.tmpdir(), 'kura-pg-'));
-      // PostgreSQL refuses to run as root: the embedded package runs it as another user.
-      await chmod(parent, 0o755);
       const dir = path.join(parent, 'pg');
       let pg = await startPostgres(dir);
       const proxy = new PgCommitCutter('127.0.0.1', pg.port);

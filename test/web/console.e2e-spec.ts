@@ -14,6 +14,7 @@ import { AuthRejectionTally } from '@kura/identity';
 import { DispositionHooks } from '@kura/retention';
 import { startTestApp, TestApp } from '../support/app';
 import { ADMIN, createUser, loginAdmin, TestUser } from '../support/auth';
+import { Barrier } from '../support/barrier';
 import { sql } from '../support/documents';
 import { AxeFinding, buildConsole, launchBrowser, newContext, screenshotDir, seriousViolations, signIn, switchLanguage } from './browser';
 
@@ -21,25 +22,6 @@ import { AxeFinding, buildConsole, launchBrowser, newContext, screenshotDir, ser
 jest.setTimeout(120_000);
 
 const run = randomBytes(3).toString('hex');
-
-/** A gate the worker waits at before a record: the test decides when it goes on (never a sleep). */
-class Barrier {
-  readonly reached: Promise<void>;
-  private arrive!: () => void;
-  private release!: () => void;
-  private readonly opened: Promise<void>;
-  constructor() {
-    this.reached = new Promise((r) => (this.arrive = r));
-    this.opened = new Promise((r) => (this.release = r));
-  }
-  wait(): Promise<void> {
-    this.arrive();
-    return this.opened;
-  }
-  open(): void {
-    this.release();
-  }
-}
 
 async function pdf(text: string): Promise<Buffer> {
   const doc = await PDFDocument.create();
@@ -321,6 +303,11 @@ describe('Web console in a real browser (e2e)', () => {
     expect(await proposal.textContent()).toMatch(/2 documents, 2 versions/);
     expect(await page.getByTestId('banner-top').textContent()).toContain('秘 CONFIDENTIAL');
     const batchId = (await page.getByTestId('proposal-id').textContent())!;
+    // Still due, but in the open batch: not selectable, its batch named.
+    const inBatch = page.getByLabel(`Budget-${run} is in open batch ${batchId.slice(0, 8)}`);
+    await inBatch.waitFor();
+    expect(await inBatch.isDisabled()).toBe(true);
+    await page.getByTestId('due-table').getByRole('button', { name: `In batch ${batchId.slice(0, 8)} (Proposed)` }).first().waitFor();
     // Four eyes, visible: the proposer is told another officer must approve.
     await page.getByLabel('Batch id').fill(batchId);
     await page.getByRole('button', { name: 'Open', exact: true }).click();

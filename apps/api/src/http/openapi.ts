@@ -53,7 +53,7 @@ const SUMMARIES: Record<string, string> = {
   'GET /holds': 'List legal holds',
   'PATCH /holds/{id}': 'Amend an active legal hold (name, reason, documents added or removed)',
   'POST /holds/{id}/release': 'Release a legal hold',
-  'GET /disposition/due': 'Documents whose retention has ended and that no hold blocks',
+  'GET /disposition/due': 'Documents whose retention has ended and that no hold blocks, each with the open batch it is already in (openBatch)',
   'POST /disposition/batches': 'Propose a disposition batch (dry run in the answer)',
   'GET /disposition/batches': 'List disposition batches, newest first',
   'GET /disposition/batches/{id}': 'One disposition batch and what happened to each document',

@@ -48,7 +48,7 @@ export class DispositionController {
 
   @Policy('read', 'Disposition')
   @Get('batches')
-  @ApiOperation({ summary: 'Disposition batches, newest first, paged (document counts only)' })
+  @ApiOperation({ summary: 'Disposition batches, newest first, paged (counts and progress only, no document ids)' })
   batches(@CurrentActor() actor: Actor, @Query() query: PagingQuery): Promise<Page<BatchSummaryView>> {
     return this.disposition.batches(actor, query);
   }

@@ -167,6 +167,8 @@ export const en = {
     noneDue: 'Nothing is due.',
     select: 'Select',
     selectNamed: 'Select {{title}}',
+    inBatchNamed: '{{title}} is in open batch {{id}}',
+    inBatch: 'In batch {{id}} ({{state}})',
     date: 'Disposition date',
     reason: 'Why due',
     propose: 'Propose batch ({{count}} selected)',

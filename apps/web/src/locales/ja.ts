@@ -169,6 +169,8 @@ export const ja: typeof en = {
     noneDue: '廃棄対象はありません。',
     select: '選択',
     selectNamed: '{{title}} を選択',
+    inBatchNamed: '{{title}} は未完了のバッチ {{id}} に含まれています',
+    inBatch: 'バッチ {{id}}（{{state}}）',
     date: '廃棄予定日',
     reason: '対象となった理由',
     propose: '廃棄バッチを提案（{{count}} 件選択）',

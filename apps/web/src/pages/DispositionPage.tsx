@@ -13,6 +13,8 @@ interface DueItem {
   disposition: 'destroy' | 'review';
   dispositionDate: string;
   reason: string;
+  /** The open batch (proposed or executing) the document already waits in; older servers send none. */
+  openBatch?: { id: string; state: string } | null;
 }
 interface BatchView {
   id: string;
@@ -114,12 +116,22 @@ export function DispositionPage({ me }: { me: Me }) {
             {due.data.items.map((d) => (
               <tr key={d.documentId}>
                 <td>
-                  <input
-                    type="checkbox"
-                    checked={selected.includes(d.documentId)}
-                    onChange={() => toggle(d.documentId)}
-                    aria-label={t('disposition.selectNamed', { title: d.title })}
-                  />
+                  {d.openBatch ? (
+                    <>
+                      {/* Still due, but already in an open batch: it cannot be proposed again (the server would answer 409). */}
+                      <input type="checkbox" checked={false} disabled aria-label={t('disposition.inBatchNamed', { title: d.title, id: d.openBatch.id.slice(0, 8) })} />{' '}
+                      <button type="button" className="linklike" onClick={() => setOpened(d.openBatch!.id)}>
+                        {t('disposition.inBatch', { id: d.openBatch.id.slice(0, 8), state: t(`batchState.${d.openBatch.state}`, { defaultValue: d.openBatch.state }) })}
+                      </button>
+                    </>
+                  ) : (
+                    <input
+                      type="checkbox"
+                      checked={selected.includes(d.documentId)}
+                      onChange={() => toggle(d.documentId)}
+                      aria-label={t('disposition.selectNamed', { title: d.title })}
+                    />
+                  )}
                 </td>
                 <td>
                   <Link to={`/documents/${d.documentId}`}>{d.title}</Link>

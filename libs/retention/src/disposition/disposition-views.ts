@@ -2,7 +2,7 @@ import { classificationName } from '@kura/common';
 import type { Visibility } from '@kura/access';
 import type { DocumentFacts } from '../retention.repository';
 import { dueReason, parseTrigger, statutoryMinimumOf } from '../retention-period';
-import type { BatchRow, ItemRow } from './disposition.repository';
+import type { BatchRow, ItemCounts, ItemRow, OpenBatchRow } from './disposition.repository';
 
 export function reasonFor(f: DocumentFacts): string {
   if (!f.trigger || !f.seriesCode) return 'No series';
@@ -24,9 +24,14 @@ export interface DueItemView {
   triggerDate: string;
   dispositionDate: string;
   reason: string;
+  /**
+   * The open batch (proposed, or approved and still executing) the document is already in:
+   * it stays due until destroyed, but cannot be proposed again while that batch is open.
+   */
+  openBatch: { id: string; state: OpenBatchRow['state'] } | null;
 }
 
-export function dueItemView(f: DocumentFacts): DueItemView {
+export function dueItemView(f: DocumentFacts, openBatch: DueItemView['openBatch'] = null): DueItemView {
   return {
     documentId: f.id,
     title: f.title,
@@ -38,6 +43,7 @@ export function dueItemView(f: DocumentFacts): DueItemView {
     triggerDate: f.triggerAt!.toISOString(),
     dispositionDate: f.dispositionAt!.toISOString(),
     reason: reasonFor(f),
+    openBatch,
   };
 }
 
@@ -68,23 +74,20 @@ export interface BatchProgress {
   worker: 'running' | 'waiting' | null;
 }
 
-function progressOf(b: BatchRow, all: ItemRow[]): BatchProgress {
+function countsOf(all: ItemRow[]): ItemCounts {
   const count = (state: string) => all.filter((i) => i.state === state).length;
-  return {
-    total: all.length,
-    destroyed: count('destroyed'),
-    extended: count('extended'),
-    // A cancelled batch's items are skipped ("batch cancelled").
-    skipped: count('skipped'),
-    remaining: count('pending') + count('erased'),
-    worker: b.state === 'executing' ? (b.leased ? 'running' : 'waiting') : null,
-  };
+  // A cancelled batch's items are skipped ("batch cancelled").
+  return { total: all.length, destroyed: count('destroyed'), extended: count('extended'), skipped: count('skipped'), remaining: count('pending') + count('erased') };
 }
 
-/** A batch in the list: no document ids at all, only how many. */
-export type BatchSummaryView = Omit<BatchView, 'items' | 'withheldItems' | 'progress'> & { documents: number };
+function progressOf(b: BatchRow, counts: ItemCounts): BatchProgress {
+  return { ...counts, worker: b.state === 'executing' ? (b.leased ? 'running' : 'waiting') : null };
+}
 
-export function batchSummaryView(b: BatchRow & { documents: number }, hasCertificate: boolean): BatchSummaryView {
+/** A batch in the list: no document ids at all, only how many, and its progress. */
+export type BatchSummaryView = Omit<BatchView, 'items' | 'withheldItems'> & { documents: number };
+
+export function batchSummaryView(b: BatchRow & { counts: ItemCounts }, hasCertificate: boolean): BatchSummaryView {
   return {
     id: b.id,
     state: b.state,
@@ -93,8 +96,9 @@ export function batchSummaryView(b: BatchRow & { documents: number }, hasCertifi
     approvedBy: b.approvedByName,
     approvedAt: b.approvedAt?.toISOString() ?? null,
     completedAt: b.completedAt?.toISOString() ?? null,
-    documents: b.documents,
+    documents: b.counts.total,
     certificate: hasCertificate ? `/api/v1/disposition/batches/${b.id}/certificate` : null,
+    progress: progressOf(b, b.counts),
   };
 }
 
@@ -111,6 +115,6 @@ export function batchView(b: BatchRow, all: ItemRow[], hasCertificate: boolean, 
     items: items.map((i) => ({ documentId: i.documentId, state: i.state, dueReason: i.dueReason, decision: i.decision, decisionReason: i.decisionReason })),
     withheldItems: all.length - items.length,
     certificate: hasCertificate ? `/api/v1/disposition/batches/${b.id}/certificate` : null,
-    progress: progressOf(b, all),
+    progress: progressOf(b, countsOf(all)),
   };
 }

@@ -32,6 +32,21 @@ export interface ItemRow {
   finishedAt: Date | null;
 }
 
+/** A batch's items by state: `remaining` are those a worker has not finished (pending or erased). */
+export interface ItemCounts {
+  total: number;
+  destroyed: number;
+  extended: number;
+  skipped: number;
+  remaining: number;
+}
+
+export interface OpenBatchRow {
+  documentId: string;
+  batchId: string;
+  state: 'proposed' | 'executing';
+}
+
 export interface CertificateRow {
   id: string;
   batchId: string;
@@ -69,14 +84,22 @@ export class DispositionRepository {
     return rows[0] ?? null;
   }
 
-  /** One page of batches, newest first, each with how many documents it names. */
-  async listBatches(m: EntityManager, page: { limit: number; offset: number }): Promise<{ rows: Array<BatchRow & { documents: number }>; total: number }> {
+  /** One page of batches, newest first, each with its items counted by state (one query, no ids). */
+  async listBatches(m: EntityManager, page: { limit: number; offset: number }): Promise<{ rows: Array<BatchRow & { counts: ItemCounts }>; total: number }> {
     const [{ total }] = (await m.query(`SELECT count(*)::int AS total FROM disposition_batches`)) as Array<{ total: number }>;
     const rows = (await m.query(
-      `SELECT ${BATCH}, (SELECT count(*)::int FROM disposition_items i WHERE i.batch_id = b.id) AS documents
-         FROM disposition_batches b ORDER BY b.proposed_at DESC, b.id DESC LIMIT $1 OFFSET $2`,
+      `SELECT ${BATCH}, c.counts FROM disposition_batches b
+         CROSS JOIN LATERAL (
+           SELECT jsonb_build_object(
+                    'total', count(*),
+                    'destroyed', count(*) FILTER (WHERE i.state = 'destroyed'),
+                    'extended', count(*) FILTER (WHERE i.state = 'extended'),
+                    'skipped', count(*) FILTER (WHERE i.state = 'skipped'),
+                    'remaining', count(*) FILTER (WHERE i.state IN ('pending', 'erased'))) AS counts
+             FROM disposition_items i WHERE i.batch_id = b.id) c
+        ORDER BY b.proposed_at DESC, b.id DESC LIMIT $1 OFFSET $2`,
       [page.limit, page.offset],
-    )) as Array<BatchRow & { documents: number }>;
+    )) as Array<BatchRow & { counts: ItemCounts }>;
     return { rows, total };
   }
 
@@ -89,14 +112,15 @@ export class DispositionRepository {
     return rows[0] ?? null;
   }
 
-  /** Documents of these ids already in a batch that is not finished with them. */
-  async inOpenBatch(m: EntityManager, documentIds: string[]): Promise<Array<{ documentId: string; batchId: string }>> {
+  /** Documents of these ids already in a batch that is not finished with them, and that batch's state. */
+  async inOpenBatch(m: EntityManager, documentIds: string[]): Promise<OpenBatchRow[]> {
+    if (!documentIds.length) return [];
     return (await m.query(
-      `SELECT i.document_id AS "documentId", i.batch_id AS "batchId" FROM disposition_items i
+      `SELECT i.document_id AS "documentId", i.batch_id AS "batchId", b.state FROM disposition_items i
          JOIN disposition_batches b ON b.id = i.batch_id
         WHERE i.document_id = ANY($1::uuid[]) AND i.state IN ('pending', 'erased') AND b.state IN ('proposed', 'executing')`,
       [documentIds],
-    )) as Array<{ documentId: string; batchId: string }>;
+    )) as OpenBatchRow[];
   }
 
   async setDecision(m: EntityManager, batchId: string, documentId: string, decision: 'destroy' | 'extend', reason: string | null, until: Date | null): Promise<void> {

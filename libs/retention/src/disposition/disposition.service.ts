@@ -46,9 +46,13 @@ export class DispositionService {
   async due(actor: Actor, query: PagingQuery = {}): Promise<Page<DueItemView>> {
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 50;
-    const { rows, total } = await this.retention.duePage(this.tx.outside, this.clock.now(), this.access.filter(actor, 'read'), { limit: pageSize, offset: (page - 1) * pageSize });
+    const m = this.tx.outside;
+    const { rows, total } = await this.retention.duePage(m, this.clock.now(), this.access.filter(actor, 'read'), { limit: pageSize, offset: (page - 1) * pageSize });
+    // Named only to a reader who may read batches: an open batch never shows to one who may not.
+    const open = this.access.ability(actor).can('read', 'Disposition') ? await this.repo.inOpenBatch(m, rows.map((f) => f.id)) : [];
+    const batchOf = new Map(open.map((o) => [o.documentId, { id: o.batchId, state: o.state }]));
     await this.audit.record({ actor, action: 'disposition.due.list', targetType: 'Disposition', outcome: 'allowed', details: { page, pageSize, returned: rows.length, total } });
-    return { items: rows.map(dueItemView), page, pageSize, total };
+    return { items: rows.map((f) => dueItemView(f, batchOf.get(f.id) ?? null)), page, pageSize, total };
   }
 
   /** Checks every document is due and unblocked now; returns the facts or throws naming each blocked id. */
