@@ -93,6 +93,8 @@ describe('legal hold amendment', () => {
       ((await request(t.http).get('/api/v1/disposition/due?pageSize=500').set(as(officer)).expect(200)).body.items as Array<{ documentId: string }>).map((i) => i.documentId);
     const listed = async (u: TestUser) => ((await request(t.http).get('/api/v1/holds').set(as(u)).expect(200)).body.items as Array<{ id: string }>).find((h) => h.id === hold.id);
     expect(await dueIds()).not.toContain(due);
+    const shorten = () => request(t.http).patch(`/api/v1/retention/series/${series.body.id as string}`).set(as(officer)).send({ years: 6 });
+    expect((await shorten()).status).toBe(409);
 
     const from = t.clock.now().getTime();
     const res = await request(t.http).patch(`/api/v1/holds/${hold.id}`).set(as(officer)).send({ removeDocumentIds: [due] }).expect(200);
@@ -106,6 +108,8 @@ describe('legal hold amendment', () => {
     expect(await members(hold.id)).toEqual([kept, secret].sort());
     expect(await status(due)).toBe('active');
     expect(await dueIds()).toContain(due);
+    // Nor does it keep its series' retention from being shortened any more.
+    expect((await shorten()).status).toBe(200);
     expect(await listed(officer)).toMatchObject({ documentIds: [kept], releasedDocuments: [{ documentId: due, releasedBy: 'officer-amend' }] });
 
     // A released document the reader may not see is only counted, like a held one.
