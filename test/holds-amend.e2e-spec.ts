@@ -20,7 +20,7 @@ describe('legal hold amendment', () => {
   const as = (u: TestUser) => ({ Authorization: `Bearer ${u.token}` });
   const doc = async (o: { personalData?: string } = {}) => (await insertDocument(t.databaseUrl, store, { title: 'held', seriesId: null, createdAt: t.clock.now(), ...o })).id;
   const status = async (id: string) => (await sql<{ status: string }>(t.databaseUrl, `SELECT status FROM documents WHERE id = $1`, [id]))[0].status;
-  const members = async (holdId: string) => (await sql<{ id: string }>(t.databaseUrl, `SELECT document_id AS id FROM legal_hold_documents WHERE hold_id = $1 ORDER BY document_id`, [holdId])).map((r) => r.id);
+  const members = async (holdId: string) => (await sql<{ id: string }>(t.databaseUrl, `SELECT document_id AS id FROM legal_hold_documents WHERE hold_id = $1 AND released_at IS NULL ORDER BY document_id`, [holdId])).map((r) => r.id);
   const place = async (documentIds: string[], name = 'Tribunal 2033') => (await request(t.http).post('/api/v1/holds').set(as(officer)).send({ name, reason: 'labour dispute', documentIds }).expect(201)).body as { id: string };
 
   beforeAll(async () => {
@@ -75,6 +75,58 @@ describe('legal hold amendment', () => {
     // Only the name: the documents stay as they are.
     const renamed = await request(t.http).patch(`/api/v1/holds/${hold.id}`).set(as(officer)).send({ name: 'Tribunal 2033/2' }).expect(200);
     expect(renamed.body).toMatchObject({ name: 'Tribunal 2033/2', reason: 'labour dispute, second claim', documentIds: [d3] });
+  });
+
+  it('keeps a removed document in the hold register as released (when, by whom); it no longer blocks disposition; it can be added again', async () => {
+    const YEAR = 365 * 86_400_000;
+    const series = await request(t.http)
+      .post('/api/v1/retention/series')
+      .set(as(officer))
+      .send({ code: 'HOLD-REG-7', name: '帳簿', years: 7, months: 0, days: 0, trigger: 'created', disposition: 'destroy', citation: '法人税法施行規則 第59条' })
+      .expect(201);
+    const due = (await insertDocument(t.databaseUrl, store, { title: 'due', seriesId: series.body.id as string, createdAt: new Date(t.clock.now().getTime() - 8 * YEAR) })).id;
+    const [kept, secret] = [await doc(), await doc({ personalData: 'specific' })];
+    const admin = await loginAdmin(t.http);
+    const handler = await createUser(t.http, admin, { username: 'handler-register', roles: ['records_officer'], clearance: 'SECRET', departments: ['hr'], designations: ['mynumber_handler'] });
+    const hold = (await request(t.http).post('/api/v1/holds').set(as(handler)).send({ name: 'register', reason: 'r', documentIds: [due, kept, secret] }).expect(201)).body as { id: string };
+    const dueIds = async () =>
+      ((await request(t.http).get('/api/v1/disposition/due?pageSize=500').set(as(officer)).expect(200)).body.items as Array<{ documentId: string }>).map((i) => i.documentId);
+    const listed = async (u: TestUser) => ((await request(t.http).get('/api/v1/holds').set(as(u)).expect(200)).body.items as Array<{ id: string }>).find((h) => h.id === hold.id);
+    expect(await dueIds()).not.toContain(due);
+    const shorten = () => request(t.http).patch(`/api/v1/retention/series/${series.body.id as string}`).set(as(officer)).send({ years: 6 });
+    expect((await shorten()).status).toBe(409);
+
+    const from = t.clock.now().getTime();
+    const res = await request(t.http).patch(`/api/v1/holds/${hold.id}`).set(as(officer)).send({ removeDocumentIds: [due] }).expect(200);
+    const to = t.clock.now().getTime();
+    expect(res.body).toMatchObject({ documentIds: [kept], withheldDocuments: 1, releasedDocuments: [{ documentId: due, releasedAt: expect.any(String), releasedBy: 'officer-amend' }], withheldReleasedDocuments: 0 });
+    const releasedAt = Date.parse((res.body as { releasedDocuments: Array<{ releasedAt: string }> }).releasedDocuments[0].releasedAt);
+    expect(releasedAt).toBeGreaterThanOrEqual(from);
+    expect(releasedAt).toBeLessThanOrEqual(to);
+    // The register keeps the row; the hold no longer holds the document.
+    expect(await sql(t.databaseUrl, `SELECT released_by_name FROM legal_hold_documents WHERE hold_id = $1 AND document_id = $2`, [hold.id, due])).toEqual([{ released_by_name: 'officer-amend' }]);
+    expect(await members(hold.id)).toEqual([kept, secret].sort());
+    expect(await status(due)).toBe('active');
+    expect(await dueIds()).toContain(due);
+    // Nor does it keep its series' retention from being shortened any more.
+    expect((await shorten()).status).toBe(200);
+    expect(await listed(officer)).toMatchObject({ documentIds: [kept], releasedDocuments: [{ documentId: due, releasedBy: 'officer-amend' }] });
+
+    // A released document the reader may not see is only counted, like a held one.
+    await request(t.http).patch(`/api/v1/holds/${hold.id}`).set(as(handler)).send({ removeDocumentIds: [secret] }).expect(200);
+    const redacted = await listed(officer);
+    expect(redacted).toMatchObject({ documentIds: [kept], withheldDocuments: 0, releasedDocuments: [{ documentId: due }], withheldReleasedDocuments: 1 });
+    expect(JSON.stringify(redacted)).not.toContain(secret);
+    expect(((await listed(handler)) as unknown as { releasedDocuments: Array<{ documentId: string }> }).releasedDocuments.map((r) => r.documentId)).toEqual([due, secret]);
+
+    // Added again: held again, and the register still shows the earlier release.
+    const again = await request(t.http).patch(`/api/v1/holds/${hold.id}`).set(as(officer)).send({ addDocumentIds: [due] }).expect(200);
+    expect(again.body).toMatchObject({ documentIds: [due, kept].sort(), releasedDocuments: [{ documentId: due }] });
+    expect(await status(due)).toBe('on_hold');
+    expect(await dueIds()).not.toContain(due);
+    const twice = await request(t.http).patch(`/api/v1/holds/${hold.id}`).set(as(officer)).send({ removeDocumentIds: [due] }).expect(200);
+    expect((twice.body as { releasedDocuments: Array<{ documentId: string }> }).releasedDocuments.map((r) => r.documentId)).toEqual([due, due]);
+    expect(await status(due)).toBe('active');
   });
 
   it('refuses and changes nothing: staff, a released hold, a missing hold, bad bodies, hidden or destroyed documents, stale lists', async () => {

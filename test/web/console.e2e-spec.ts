@@ -356,6 +356,8 @@ describe('Web console in a real browser (e2e)', () => {
 
     // Opened later from the list (the proposer's page, loaded afresh), an executing batch shows its progress too.
     await visit(page, '/disposition', 'Disposition');
+    // The list says how far an executing batch is, compactly.
+    expect(await page.getByRole('button', { name: /Executing/ }).filter({ hasText: officerA.username }).first().textContent()).toContain('1 / 2 done');
     await page.getByRole('button', { name: /Executing/ }).filter({ hasText: officerA.username }).first().click();
     await page.locator('[role=progressbar][aria-valuenow="1"][aria-valuemax="2"]').waitFor();
     // The opened batch is in the URL: a reload shows it again.

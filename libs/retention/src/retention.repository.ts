@@ -26,7 +26,7 @@ const DISPOSITION_AT = `CASE WHEN t.trigger_at IS NULL OR (s.minimum_trigger IS 
                 CASE WHEN s.minimum_trigger IS NOT NULL THEN ${dispositionAtSql('t.minimum_at', 's', 'minimum_')} END) END`;
 
 const ACTIVE_HOLDS = `(SELECT count(*)::int FROM legal_hold_documents hd JOIN legal_holds h ON h.id = hd.hold_id
-  WHERE hd.document_id = d.id AND h.released_at IS NULL)`;
+  WHERE hd.document_id = d.id AND h.released_at IS NULL AND hd.released_at IS NULL)`;
 
 export interface DocumentFacts {
   id: string;
@@ -113,7 +113,7 @@ export class RetentionRepository {
   async heldInSeries(m: EntityManager, seriesId: string): Promise<DocumentFacts[]> {
     const ids = (await m.query(
       `SELECT DISTINCT d.id FROM document_facts d JOIN legal_hold_documents hd ON hd.document_id = d.id JOIN legal_holds h ON h.id = hd.hold_id
-        WHERE d.series_id = $1 AND h.released_at IS NULL AND d.status <> 'destroyed' ORDER BY d.id`,
+        WHERE d.series_id = $1 AND h.released_at IS NULL AND hd.released_at IS NULL AND d.status <> 'destroyed' ORDER BY d.id`,
       [seriesId],
     )) as Array<{ id: string }>;
     return this.facts(m, ids.map((r) => r.id), true);

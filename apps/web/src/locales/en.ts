@@ -190,6 +190,7 @@ export const en = {
     approving: 'Approving…',
     progress: 'Records done',
     progressValue: '{{done}} of {{total}}',
+    listProgress: '{{done}} / {{total}} done',
     progressCounts: '{{done}} of {{total}} records done: {{destroyed}} destroyed, {{extended}} extended, {{skipped}} skipped.',
     workerRunning: 'A worker is destroying the records: crypto-erase, object deletion, verification. This page follows it.',
     workerWaiting: 'Approved; waiting for a worker to take the batch. This page follows it.',

@@ -192,6 +192,7 @@ export const ja: typeof en = {
     approving: '承認しています…',
     progress: '処理済みの記録',
     progressValue: '{{total}} 件中 {{done}} 件',
+    listProgress: '{{done}} / {{total}} 件処理済み',
     progressCounts: '{{total}} 件中 {{done}} 件を処理済み：廃棄 {{destroyed}} 件、保存期間延長 {{extended}} 件、見送り {{skipped}} 件。',
     workerRunning: 'ワーカーが廃棄中です（暗号消去、オブジェクト削除、検証）。この画面で進捗を表示します。',
     workerWaiting: '承認済みです。ワーカーがバッチを引き受けるのを待っています。この画面で進捗を表示します。',

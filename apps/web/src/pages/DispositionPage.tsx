@@ -47,6 +47,8 @@ interface BatchSummary {
   proposedAt: string;
   approvedBy: string | null;
   documents: number;
+  /** Older servers send none. */
+  progress?: BatchProgress;
 }
 interface Proposal extends BatchView {
   plan: Array<{ documentId: string; title: string; classification: Classification; versions: unknown[] }>;
@@ -183,6 +185,7 @@ export function DispositionPage({ me }: { me: Me }) {
               <button type="button" className="linklike" onClick={() => setOpened(b.id)}>
                 {formatDateTime(b.proposedAt, i18n.language)} — {t(`batchState.${b.state}`, { defaultValue: b.state })} — {b.proposedBy}
                 {typeof b.documents === 'number' && ` — ${t('disposition.documentCount', { count: b.documents })}`}
+                {b.state === 'executing' && b.progress && ` — ${t('disposition.listProgress', { done: b.progress.destroyed + b.progress.extended + b.progress.skipped, total: b.progress.total })}`}
               </button>
             </li>
           ))}

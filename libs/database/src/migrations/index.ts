@@ -15,6 +15,7 @@ import { IdentityPrivilegeGrants1764000910000 } from './1764000910000-identity-p
 import { AuditPending1764001400000 } from './1764001400000-audit-pending';
 import { DocumentListIndex1764001400100 } from './1764001400100-document-list-index';
 import { DispositionLeases1764001500000 } from './1764001500000-disposition-leases';
+import { HoldMembershipHistory1764001600000 } from './1764001600000-hold-membership-history';
 
 /**
  * Every schema change, in order. Schema changes only through migrations (never
@@ -37,4 +38,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   AuditPending1764001400000,
   DocumentListIndex1764001400100,
   DispositionLeases1764001500000,
+  HoldMembershipHistory1764001600000,
 ];

@@ -18,6 +18,9 @@ export interface HoldView {
   /** Only the documents the reader may see (SPEC §4); the others only as `withheldDocuments`. */
   documentIds: string[];
   withheldDocuments: number;
+  /** The hold's register: documents removed from it while active, when and by whom; redacted like `documentIds`. */
+  releasedDocuments: Array<{ documentId: string; releasedAt: string; releasedBy: string }>;
+  withheldReleasedDocuments: number;
   createdAt: string;
   createdBy: string;
   releasedAt: string | null;
@@ -26,6 +29,9 @@ export interface HoldView {
 
 function holdView(h: HoldRow, visible: ReadonlySet<string>): HoldView {
   const documentIds = h.documentIds.filter((d) => visible.has(d));
+  const releasedDocuments = h.releasedDocuments
+    .filter((r) => visible.has(r.documentId))
+    .map((r) => ({ documentId: r.documentId, releasedAt: new Date(r.releasedAt).toISOString(), releasedBy: r.releasedBy }));
   return {
     id: h.id,
     name: h.name,
@@ -33,11 +39,18 @@ function holdView(h: HoldRow, visible: ReadonlySet<string>): HoldView {
     active: h.releasedAt === null,
     documentIds,
     withheldDocuments: h.documentIds.length - documentIds.length,
+    releasedDocuments,
+    withheldReleasedDocuments: h.releasedDocuments.length - releasedDocuments.length,
     createdAt: h.createdAt.toISOString(),
     createdBy: h.createdByName,
     releasedAt: h.releasedAt?.toISOString() ?? null,
     releasedBy: h.releasedByName,
   };
+}
+
+/** Every document a hold names, now or in its register. */
+function named(h: HoldRow): string[] {
+  return [...h.documentIds, ...h.releasedDocuments.map((r) => r.documentId)];
 }
 
 /** Legal holds (ISO 27001 A.5.33): a held record is neither destroyed nor has its retention shortened. */
@@ -75,9 +88,9 @@ export class HoldsService {
   /** Every hold, audited; each shows only the documents the reader may see, the rest as a count. */
   async list(actor: Actor): Promise<{ items: HoldView[] }> {
     const rows = await this.holds.list();
-    const { visible } = await this.access.visibility(actor, [...new Set(rows.flatMap((h) => h.documentIds))]);
+    const { visible } = await this.access.visibility(actor, [...new Set(rows.flatMap(named))]);
     const items = rows.map((h) => holdView(h, visible));
-    await this.audit.record({ actor, action: 'hold.list', targetType: 'Hold', outcome: 'allowed', details: { returned: items.length, withheldDocuments: items.reduce((n, h) => n + h.withheldDocuments, 0) } });
+    await this.audit.record({ actor, action: 'hold.list', targetType: 'Hold', outcome: 'allowed', details: { returned: items.length, withheldDocuments: items.reduce((n, h) => n + h.withheldDocuments + h.withheldReleasedDocuments, 0) } });
     return { items };
   }
 
@@ -119,7 +132,7 @@ export class HoldsService {
       }
       let stillHeld = new Set<string>();
       if (remove.length) {
-        await this.holds.removeDocuments(m, id, remove);
+        await this.holds.removeDocuments(m, id, remove, actor, this.clock.now());
         stillHeld = await this.holds.stillHeld(m, remove);
         await this.lifecycle.releaseHold(m, remove.filter((d) => !stillHeld.has(d)));
       }
@@ -140,7 +153,7 @@ export class HoldsService {
       return (await this.holds.find(m, id))!;
     }).catch((err: unknown) => this.access.auditRefusal(err));
     // The hold may also cover documents this officer may not see: those only as a count.
-    const { visible } = await this.access.visibility(actor, hold.documentIds);
+    const { visible } = await this.access.visibility(actor, named(hold));
     return holdView(hold, visible);
   }
 
@@ -162,6 +175,8 @@ export class HoldsService {
       }
       return (await this.holds.find(m, id))!;
     }).catch((err: unknown) => this.access.auditRefusal(err));
-    return holdView(hold, new Set(hold.documentIds));
+    // Its register may name documents this officer may not see: those only as a count.
+    const { visible } = await this.access.visibility(actor, named(hold));
+    return holdView(hold, visible);
   }
 }
