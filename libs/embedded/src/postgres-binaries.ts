@@ -54,8 +54,13 @@ export async function contentDigest(dir: string): Promise<string> {
   return createHash('sha256').update(JSON.stringify(await manifest(dir))).digest('hex');
 }
 
-/** Each directory from / down to dir belongs to root and is writable by no one else (sticky ones above excepted), so no other user can swap what is under it. */
-async function checkRootOnly(dir: string): Promise<void> {
+/** Root, and the user Kura runs as (the same when staging is needed: Kura runs as root). */
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === process.geteuid?.();
+}
+
+/** Each directory from / down to dir belongs to root (or Kura's own user) and is writable by no one else (sticky ones above excepted), so no other user can swap what is under it. */
+async function checkTrustedChain(dir: string): Promise<void> {
   const chain: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     chain.unshift(d);
@@ -65,21 +70,21 @@ async function checkRootOnly(dir: string): Promise<void> {
     const s = await lstat(d);
     // A sticky directory above (/tmp) lets no one else rename or remove root's entries in it.
     const shared = d !== chain[chain.length - 1] && s.mode & 0o1000;
-    if (!s.isDirectory() || s.uid !== 0 || (s.mode & 0o022 && !shared)) {
+    if (!s.isDirectory() || !trustedOwner(s.uid) || (s.mode & 0o022 && !shared)) {
       throw new EmbeddedPostgresError(
         `PostgreSQL's binaries cannot be staged under ${dir}: ${d} is ${s.isDirectory() ? `owned by uid ${s.uid}, mode ${(s.mode & 0o7777).toString(8).padStart(4, '0')}` : 'not a directory'}; ` +
-          `it must be a directory owned by root and writable by no one else.`,
+          `it must be a directory owned by root (or the user Kura runs as) and writable by no one else.`,
       );
     }
   }
 }
 
-/** Root owns every entry of the staged tree and no one else may write to it; its contents are the expected ones. */
+/** Root (or Kura's own user) owns every entry of the staged tree and no one else may write to it; its contents are the expected ones. */
 async function verifyStaged(dir: string, digest: string, rel = ''): Promise<boolean> {
   for (const name of await readdir(path.join(dir, rel))) {
     const r = path.join(rel, name);
     const s = await lstat(path.join(dir, r));
-    if (s.uid !== 0 || (!s.isSymbolicLink() && s.mode & 0o022)) return false;
+    if (!trustedOwner(s.uid) || (!s.isSymbolicLink() && s.mode & 0o022)) return false;
     if (s.isDirectory() && !(await verifyStaged(dir, digest, r))) return false;
   }
   return rel !== '' || (await contentDigest(dir)) === digest;
@@ -120,7 +125,7 @@ export async function stagePostgresBinaries(source: string = platformBinariesDir
   } catch (err) {
     throw new EmbeddedPostgresError(`PostgreSQL's binaries cannot be staged under ${cacheRoot} (${(err as NodeJS.ErrnoException).code}): running as root, PostgreSQL runs as the "postgres" user, which needs them outside any private directory. Make ${cacheRoot} writable by root, or set DATABASE_URL to an external PostgreSQL.`);
   }
-  await checkRootOnly(cacheRoot);
+  await checkTrustedChain(cacheRoot);
   await removeAbandonedCopies(cacheRoot);
   const target = path.join(cacheRoot, `postgres-${digest.slice(0, 32)}`);
   const rejected = () =>
