@@ -14,7 +14,7 @@ export * from './dto/audit-events.query';
 export * from './dto/audit-events.filter';
 export * from './export/audit-export.service';
 export * from './export/audit-export-lines';
-export { fit as fitPdfText } from './export/audit-export-pdf';
+export { renderTableReportPdf, type ReportColumn, type TableReport } from './export/table-report-pdf';
 export * from './dto/audit-evidence.query';
 export * from './evidence/evidence-bundle';
 export * from './evidence/audit-evidence.service';
