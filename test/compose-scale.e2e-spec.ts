@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
 import { loadConfig } from '@kura/config';
+import { composeSecrets, interpolate } from './support/compose';
 
 /**
  * docker/compose.scale.yml is an override of docker/compose.yml:
@@ -64,20 +64,6 @@ const merged = merge(base, override) as Compose;
 /** The services `--profile distributed` starts. */
 const active = Object.fromEntries(Object.entries(merged.services).filter(([, s]) => !s.profiles || s.profiles.includes('distributed')));
 
-function interpolate(env: Record<string, string>, vars: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [
-      k,
-      String(v).replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
-        if (vars[name] !== undefined && vars[name] !== '') return vars[name];
-        if (op === '-') return arg ?? '';
-        throw new Error(`${name} is required: ${arg}`);
-      }),
-    ]),
-  );
-}
-
-const secretsDir = mkdtempSync(path.join(os.tmpdir(), 'kura-compose-scale-secrets-'));
 const SECRETS: Record<string, string> = {
   database_url: 'postgres://kura_app:app-db-secret@postgres:5432/kura',
   s3_access_key: 'kura-app',
@@ -85,9 +71,7 @@ const SECRETS: Record<string, string> = {
   bootstrap_admin_password: 'Bootstrap-Secret-1',
   metrics_token: 'metrics-token-0123456789',
 };
-for (const [name, value] of Object.entries(SECRETS)) writeFileSync(path.join(secretsDir, name), `${value}\n`);
-const mapSecrets = (env: Record<string, string>) =>
-  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('/run/secrets/') ? path.join(secretsDir, v.slice('/run/secrets/'.length)) : v]));
+const { map: mapSecrets } = composeSecrets(SECRETS);
 const vars = { BOOTSTRAP_ADMIN_USERNAME: 'records-admin' };
 const configOf = (name: string) => loadConfig(mapSecrets(interpolate(active[name].environment ?? {}, vars)), ROOT);
 

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '@kura/config';
+import { composeSecrets, interpolate } from './support/compose';
 
 interface Service {
   image?: string;
@@ -23,22 +23,7 @@ const compose = parse(readFileSync(path.join(ROOT, 'docker/compose.yml'), 'utf8'
   secrets: Record<string, { file: string }>;
 };
 
-/** Interpolates ${VAR:?msg} / ${VAR:-default} the way docker compose does, from `vars`. */
-function interpolate(env: Record<string, string>, vars: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [
-      k,
-      String(v).replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
-        if (vars[name] !== undefined && vars[name] !== '') return vars[name];
-        if (op === '-') return arg ?? '';
-        throw new Error(`${name} is required: ${arg}`);
-      }),
-    ]),
-  );
-}
-
 /** The secret files docker/make-secrets.sh writes, in a temp dir, and /run/secrets/<name> mapped there. */
-const secretsDir = mkdtempSync(path.join(os.tmpdir(), 'kura-compose-secrets-'));
 const SECRETS: Record<string, string> = {
   postgres_password: 'pg-superuser-secret',
   kura_app_db_password: 'app-db-secret',
@@ -52,9 +37,7 @@ const SECRETS: Record<string, string> = {
   bootstrap_admin_password: 'Bootstrap-Secret-1',
   metrics_token: 'metrics-token-0123456789',
 };
-for (const [name, value] of Object.entries(SECRETS)) writeFileSync(path.join(secretsDir, name), `${value}\n`);
-const mapSecrets = (env: Record<string, string>) =>
-  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('/run/secrets/') ? path.join(secretsDir, v.slice('/run/secrets/'.length)) : v]));
+const { map: mapSecrets } = composeSecrets(SECRETS);
 
 describe('docker/compose.yml', () => {
   const vars = { BOOTSTRAP_ADMIN_USERNAME: 'records-admin' };
